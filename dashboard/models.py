@@ -1,0 +1,263 @@
+"""The resources people own: teams and their members, regions, applications, databases, and the
+database servers operators register. Invariants live in database constraints as well as forms."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from dashboard.crypto import EncryptedTextField
+
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+IDENTIFIER_PATTERN = r"^[a-z_][a-z0-9_]*$"
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    DEVELOPER = "developer", "Developer"
+    VIEWER = "viewer", "Viewer"
+
+    @property
+    def can_change(self) -> bool:
+        """Every role but viewer may change the team's resources."""
+        return self is not Role.VIEWER
+
+
+class Engine(models.TextChoices):
+    POSTGRESQL = "postgresql", "PostgreSQL"
+    MYSQL = "mysql", "MySQL"
+    MARIADB = "mariadb", "MariaDB"
+    REDIS = "redis", "Redis"
+
+    @property
+    def internal_port(self) -> int:
+        """The port is fixed by the engine; no one can change it."""
+        return ENGINE_PORTS[self]
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Versions the platform offers, newest first."""
+        return ENGINE_VERSIONS[self]
+
+
+ENGINE_PORTS = {
+    Engine.POSTGRESQL: 5432,
+    Engine.MYSQL: 3306,
+    Engine.MARIADB: 3306,
+    Engine.REDIS: 6379,
+}
+ENGINE_VERSIONS = {
+    Engine.POSTGRESQL: ("17", "16", "15"),
+    Engine.MYSQL: ("8.4", "8.0"),
+    Engine.MARIADB: ("11.4", "10.11"),
+    Engine.REDIS: ("7.4", "7.2"),
+}
+
+
+class ResourceModel(models.TextChoices):
+    SHARED = "shared", "Shared"
+    DEDICATED = "dedicated", "Dedicated"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(slug__regex=SLUG_PATTERN), name="team_slug_format"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.DEVELOPER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+class Region(models.Model):
+    """A regional network (a data center). Platform data, kept by operators."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="region_slug_format"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+
+class Application(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="applications")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField()
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="applications")
+    internal_port = models.PositiveIntegerField(
+        default=8080, help_text="The port the application listens on; the platform sets PORT."
+    )
+    build_command = models.TextField(blank=True)
+    start_command = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "slug"], name="application_slug_unique_in_team"
+            ),
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="application_slug_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(internal_port__gte=1, internal_port__lte=65535),
+                name="application_port_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Database(models.Model):
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="databases")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField()
+    engine = models.CharField(max_length=20, choices=Engine.choices)
+    version = models.CharField(max_length=20)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="databases")
+    resource_model = models.CharField(
+        max_length=20, choices=ResourceModel.choices, default=ResourceModel.SHARED
+    )
+    database_name = models.CharField(max_length=63)
+    username = models.CharField(max_length=63)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["team", "slug"], name="database_slug_unique_in_team"),
+            models.CheckConstraint(
+                condition=Q(slug__regex=SLUG_PATTERN), name="database_slug_format"
+            ),
+            models.CheckConstraint(
+                condition=Q(engine__in=Engine.values), name="database_engine_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(resource_model__in=ResourceModel.values),
+                name="database_resource_model_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(database_name__regex=IDENTIFIER_PATTERN),
+                name="database_name_is_identifier",
+            ),
+            models.CheckConstraint(
+                condition=Q(username__regex=IDENTIFIER_PATTERN), name="database_user_is_identifier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def internal_port(self) -> int:
+        return Engine(self.engine).internal_port
+
+    def derive_identifiers(self) -> None:
+        """Name the database and its user after the slug, as the engines' identifiers allow."""
+        identifier = self.slug.replace("-", "_")
+        if not identifier[0].isalpha():
+            identifier = f"db_{identifier}"
+        self.database_name = identifier[:63]
+        self.username = f"{identifier[:58]}_user"
+
+
+class DatabaseServer(models.Model):
+    """A server where databases are really created, registered by an operator."""
+
+    name = models.CharField(max_length=100, unique=True)
+    engine = models.CharField(max_length=20, choices=Engine.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="servers")
+    admin_url = EncryptedTextField(
+        help_text="Connection URL of an administrative account, e.g. postgres://admin:…@host:5432/."
+    )
+    internal_host = models.CharField(max_length=255, help_text="Host name apps use in the region.")
+    internal_port = models.PositiveIntegerField()
+    public_host = models.CharField(
+        max_length=255, blank=True, help_text="Host name for external connections."
+    )
+    public_port = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(engine__in=Engine.values), name="server_engine_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(internal_port__gte=1, internal_port__lte=65535),
+                name="server_internal_port_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(public_port__isnull=True)
+                | Q(public_port__gte=1, public_port__lte=65535),
+                name="server_public_port_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Activity(models.Model):
+    """One recorded change: who, when, what. Written through :func:`dashboard.activity.record`."""
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="activities")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so the record still reads right after the user or the target is deleted.
+    actor_name = models.CharField(max_length=150)
+    verb = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.PositiveBigIntegerField(null=True, blank=True)
+    target_label = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "activities"
+        indexes = [
+            models.Index(fields=["team", "-created_at"], name="activity_team_recent"),
+            models.Index(fields=["target_type", "target_id"], name="activity_target"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name} {self.verb} {self.target_label}".strip()

@@ -1,0 +1,91 @@
+"""Operators get every model in the admin, and never a secret in clear."""
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from dashboard.masking import mask_url
+from dashboard.models import DatabaseServer
+
+ADMIN_URL = "postgres://admin:s3cr3t-P@ss@db.internal:5432/postgres"
+
+
+@pytest.fixture
+def operator_client(client, db):
+    operator = get_user_model().objects.create_superuser("operator", password="op-password-1")
+    client.force_login(operator)
+    return client
+
+
+@pytest.fixture
+def server(region):
+    return DatabaseServer.objects.create(
+        name="pg-fra1",
+        engine="postgresql",
+        region=region,
+        admin_url=ADMIN_URL,
+        internal_host="pg.fra1.internal",
+        internal_port=5432,
+    )
+
+
+def test_every_model_is_registered():
+    from django.apps import apps
+
+    for model in apps.get_app_config("dashboard").get_models():
+        assert admin.site.is_registered(model), model
+
+
+@pytest.mark.parametrize(
+    "model",
+    ["team", "membership", "region", "application", "database", "databaseserver", "activity"],
+)
+def test_every_changelist_renders(operator_client, server, make_application, make_database, model):
+    make_application()
+    make_database()
+    assert operator_client.get(reverse(f"admin:dashboard_{model}_changelist")).status_code == 200
+
+
+def test_server_list_masks_the_admin_url(operator_client, server):
+    content = operator_client.get(reverse("admin:dashboard_databaseserver_changelist")).content
+    assert b"s3cr3t" not in content
+    assert b"db.internal" in content
+
+
+def test_server_form_never_sends_the_admin_url_back(operator_client, server):
+    url = reverse("admin:dashboard_databaseserver_change", args=[server.pk])
+    assert b"s3cr3t" not in operator_client.get(url).content
+
+
+def test_saving_a_server_without_a_new_url_keeps_the_old_one(operator_client, server, region):
+    url = reverse("admin:dashboard_databaseserver_change", args=[server.pk])
+    data = {
+        "name": "pg-fra1",
+        "engine": "postgresql",
+        "region": region.pk,
+        "admin_url": "",
+        "internal_host": "pg2.fra1.internal",
+        "internal_port": "5432",
+        "public_host": "",
+        "public_port": "",
+    }
+    assert operator_client.post(url, data).status_code == 302
+    server.refresh_from_db()
+    assert (server.internal_host, server.admin_url) == ("pg2.fra1.internal", ADMIN_URL)
+
+
+def test_activity_is_read_only_for_operators(operator_client):
+    assert operator_client.get(reverse("admin:dashboard_activity_add")).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("url", "masked"),
+    [
+        (ADMIN_URL, "postgres://admin:••••••••@db.internal:5432/postgres"),
+        ("redis://:pw@[::1]:6379/0", "redis://:••••••••@[::1]:6379/0"),
+        ("mysql://root@127.0.0.1/", "mysql://root@127.0.0.1/"),
+    ],
+)
+def test_mask_url(url, masked):
+    assert mask_url(url) == masked

@@ -1,0 +1,27 @@
+"""The home page sends a member to a team; switching teams is remembered."""
+
+from django.urls import reverse
+
+from dashboard.models import Membership, Role
+
+
+def test_home_sends_a_member_to_their_team(developer_client, team):
+    assert developer_client.get(reverse("home")).url == reverse("application_list", args=["acme"])
+
+
+def test_home_remembers_the_team_last_visited(developer_client, developer, other_team):
+    Membership.objects.create(team=other_team, user=developer, role=Role.VIEWER)
+    developer_client.get(reverse("database_list", args=["globex"]))
+    assert developer_client.get(reverse("home")).url == reverse("application_list", args=["globex"])
+
+
+def test_switcher_lists_every_team_of_the_user(developer_client, developer, other_team):
+    Membership.objects.create(team=other_team, user=developer, role=Role.VIEWER)
+    content = developer_client.get(reverse("application_list", args=["acme"])).content
+    assert b"Globex" in content
+    assert b"Acme" in content
+
+
+def test_a_user_without_a_team_is_told_what_to_do(client, django_user_model):
+    client.force_login(django_user_model.objects.create_user("loner", password="x-password-1"))
+    assert b"not in a team yet" in client.get(reverse("home")).content
