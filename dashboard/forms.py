@@ -8,6 +8,15 @@ from dashboard.models import Application, Database, Engine, Region, Team
 RESERVED_APP_PORTS = frozenset({22, 25})
 
 
+def validate_application_port(port: int) -> int:
+    """An application listens on 1 to 65535, except the ports the platform keeps for itself."""
+    if not 1 <= port <= 65535:
+        raise forms.ValidationError("A port is a number from 1 to 65535.")
+    if port in RESERVED_APP_PORTS:
+        raise forms.ValidationError(f"Port {port} is reserved by the platform.")
+    return port
+
+
 def _unique_slug_in_team(team: Team, slug: str, *, exclude: object = None) -> None:
     """Applications and databases share one namespace per team, so references stay unambiguous."""
     clash = (
@@ -59,12 +68,7 @@ class ApplicationForm(ResourceForm):
         }
 
     def clean_internal_port(self) -> int:
-        port = self.cleaned_data["internal_port"]
-        if not 1 <= port <= 65535:
-            raise forms.ValidationError("A port is a number from 1 to 65535.")
-        if port in RESERVED_APP_PORTS:
-            raise forms.ValidationError(f"Port {port} is reserved by the platform.")
-        return port
+        return validate_application_port(self.cleaned_data["internal_port"])
 
 
 class DatabaseForm(ResourceForm):

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 
 from dashboard.crypto import EncryptedTextField
+from dashboard.passwords import generate_password
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 IDENTIFIER_PATTERN = r"^[a-z_][a-z0-9_]*$"
@@ -121,6 +122,10 @@ class Application(models.Model):
     )
     build_command = models.TextField(blank=True)
     start_command = models.TextField(blank=True)
+    # Bumped whenever what the environment resolves to changes; a deploy pipeline reports the
+    # version it deployed, and an older deployed version means the app needs a restart.
+    environment_version = models.PositiveIntegerField(default=1)
+    deployed_environment_version = models.PositiveIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -129,6 +134,10 @@ class Application(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "slug"], name="application_slug_unique_in_team"
+            ),
+            models.CheckConstraint(
+                condition=Q(deployed_environment_version__lte=models.F("environment_version")),
+                name="application_deployed_version_not_ahead",
             ),
             models.CheckConstraint(
                 condition=Q(slug__regex=SLUG_PATTERN), name="application_slug_format"
@@ -141,6 +150,12 @@ class Application(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def needs_restart(self) -> bool:
+        """Deployed with an environment older than the current one."""
+        deployed = self.deployed_environment_version
+        return deployed is not None and deployed < self.environment_version
 
 
 class Database(models.Model):
@@ -155,6 +170,11 @@ class Database(models.Model):
     )
     database_name = models.CharField(max_length=63)
     username = models.CharField(max_length=63)
+    # Generated at creation; changed through the password flow, never shown unless revealed.
+    password = EncryptedTextField(default=generate_password)
+    # Reachable from outside the regional network: the external connection and Internet access
+    # are this one setting.
+    internet_access = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -187,6 +207,11 @@ class Database(models.Model):
     @property
     def internal_port(self) -> int:
         return Engine(self.engine).internal_port
+
+    @property
+    def internal_host(self) -> str:
+        """The name applications of the region resolve over the regional network."""
+        return f"{self.slug}.{self.team.slug}.{self.region.slug}.internal"
 
     def derive_identifiers(self) -> None:
         """Name the database and its user after the slug, as the engines' identifiers allow."""

@@ -7,14 +7,8 @@ from dashboard import views
 team_urls = [
     path("apps/", views.application_list, name="application_list"),
     path("apps/new/", views.application_create, name="application_create"),
-    path("apps/<slug:app>/", views.application_detail, name="application_detail"),
-    path(
-        "apps/<slug:app>/networking/", views.application_networking, name="application_networking"
-    ),
-    path("apps/<slug:app>/settings/", views.application_settings, name="application_settings"),
     path("databases/", views.database_list, name="database_list"),
     path("databases/new/", views.database_create, name="database_create"),
-    path("databases/<slug:db>/", views.database_detail, name="database_detail"),
     path("databases/<slug:db>/network/", views.database_network, name="database_network"),
     path("databases/<slug:db>/activity/", views.database_activity, name="database_activity"),
     path("activity/", views.team_activity, name="team_activity"),
@@ -25,5 +19,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("t/<slug:team>/", include(team_urls)),
+    # Named by string: the project never imports the connections app.
+    path("", include("connections.urls")),
     path("admin/", admin.site.urls),
 ]

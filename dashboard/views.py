@@ -7,7 +7,6 @@ from django.views.decorators.http import require_http_methods
 
 from dashboard import activity
 from dashboard.access import (
-    get_application_for_user,
     get_database_for_user,
     get_team_for_user,
     memberships_of,
@@ -59,30 +58,6 @@ def application_create(request: HttpRequest, team: str) -> HttpResponse:
     )
 
 
-def _application_tab(request: HttpRequest, team: str, app: str, tab: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app)
-    return render(
-        request,
-        f"dashboard/application_{tab}.html",
-        {"team": application.team, "role": role, "application": application, "tab": tab},
-    )
-
-
-@login_required
-def application_detail(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    return _application_tab(request, team, app, "overview")
-
-
-@login_required
-def application_networking(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    return _application_tab(request, team, app, "networking")
-
-
-@login_required
-def application_settings(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    return _application_tab(request, team, app, "settings")
-
-
 @login_required
 def database_list(request: HttpRequest, team: str) -> HttpResponse:
     team_obj, role = get_team_for_user(request, team)
@@ -117,23 +92,11 @@ def database_create(request: HttpRequest, team: str) -> HttpResponse:
     )
 
 
-def _database_tab(request: HttpRequest, team: str, db: str, tab: str) -> HttpResponse:
-    database, role = get_database_for_user(request, team, db)
-    return render(
-        request,
-        f"dashboard/database_{tab}.html",
-        {"team": database.team, "role": role, "database": database, "tab": tab},
-    )
-
-
-@login_required
-def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
-    return _database_tab(request, team, db, "overview")
-
-
 @login_required
 def database_network(request: HttpRequest, team: str, db: str) -> HttpResponse:
-    return _database_tab(request, team, db, "network")
+    database, role = get_database_for_user(request, team, db)
+    context = {"team": database.team, "role": role, "database": database, "tab": "network"}
+    return render(request, "dashboard/database_network.html", context)
 
 
 @login_required

@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
+from connections import linking
+from connections.models import Variable
 from dashboard import activity
 from dashboard.models import (
     Application,
@@ -50,6 +52,19 @@ DATABASES = [
     ("shop-postgres", "Shop PostgreSQL", Engine.POSTGRESQL, "16", "fra1", ResourceModel.SHARED),
     ("sessions-redis", "Sessions cache", Engine.REDIS, "7.4", "fra1", ResourceModel.SHARED),
     ("analytics", "Analytics", Engine.MARIADB, "11.4", "nyc1", ResourceModel.DEDICATED),
+]
+
+CONNECTIONS = [
+    # application, database, key prefix of the injected variables
+    ("storefront", "shop-postgres", ""),
+    ("storefront", "sessions-redis", "REDIS_"),
+    ("orders-api", "shop-postgres", ""),
+]
+
+VARIABLES = [
+    ("storefront", "NODE_ENV", "production"),
+    ("storefront", "ORDERS_API_PORT", "{{ orders-api.PORT }}"),
+    ("mailer", "ORDERS_DATABASE_URL", "{{ shop-postgres.DATABASE_URL }}"),
 ]
 
 
@@ -126,6 +141,8 @@ class Command(BaseCommand):
             database.save()
             activity.record(owner, team, "created database", database, engine=engine.value)
 
+        self._connect(owner, team)
+
         Application.objects.get_or_create(
             team=side_team,
             slug="prototype",
@@ -135,3 +152,14 @@ class Command(BaseCommand):
                 "start_command": "node index.js",
             },
         )
+
+    def _connect(self, owner: object, team: Team) -> None:
+        apps = {app.slug: app for app in team.applications.all()}
+        databases = {db.slug: db for db in team.databases.all()}
+        for app, db, prefix in CONNECTIONS:
+            application, database = apps[app], databases[db]
+            if linking.refusal(application, database) is None:
+                linking.connect(owner, application, database, linking.proposed_keys(prefix))
+        for app, key, value in VARIABLES:
+            if not Variable.objects.filter(application=apps[app], key=key).exists():
+                Variable.objects.create(application=apps[app], key=key, value=value, runtime=True)

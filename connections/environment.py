@@ -1,0 +1,222 @@
+"""An application's environment for a phase, resolved: the one function every reader uses.
+
+A variable is plain (a value, which may hold references such as ``{{ my-postgres.DATABASE_URL }}``
+or ``{{ api.SECRET_KEY }}``) or linked (it follows one field of a connected database). ``PORT`` is
+always present at runtime with the application's internal port. A reference to an unknown name or
+a cycle raises :class:`UnresolvedEnvironment`: never a silent empty string.
+"""
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from django.db.models import F
+
+from connections.models import LinkedField, Phase, Variable
+from dashboard.models import Application, Database, Engine, Team
+
+REFERENCE = re.compile(
+    r"\{\{\s*(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}"
+)
+
+# The names under which a database's connection details can be referenced.
+DATABASE_REFERENCE_KEYS = {field.default_key: field for field in LinkedField}
+
+URL_SCHEMES = {
+    Engine.POSTGRESQL: "postgresql",
+    Engine.MYSQL: "mysql",
+    Engine.MARIADB: "mysql",
+    Engine.REDIS: "redis",
+}
+
+
+class UnresolvedEnvironment(Exception):
+    """A value that cannot be resolved; the message says which and why, never a secret."""
+
+
+def connection_url(database: Database) -> str:
+    """The internal connection URL, with user and password percent-encoded so it parses back."""
+    user = quote(database.username, safe="")
+    password = quote(database.password, safe="")
+    path = "0" if database.engine == Engine.REDIS else quote(database.database_name, safe="")
+    scheme = URL_SCHEMES[Engine(database.engine)]
+    return f"{scheme}://{user}:{password}@{database.internal_host}:{database.internal_port}/{path}"
+
+
+def linked_value(database: Database, field: str) -> str:
+    """The current value of one connection detail of ``database``."""
+    match LinkedField(field):
+        case LinkedField.HOST:
+            return database.internal_host
+        case LinkedField.PORT:
+            return str(database.internal_port)
+        case LinkedField.NAME:
+            return database.database_name
+        case LinkedField.USER:
+            return database.username
+        case LinkedField.PASSWORD:
+            return database.password
+        case LinkedField.URL:
+            return connection_url(database)
+
+
+def references_in(value: str) -> list[tuple[str, str]]:
+    """The ``(slug, key)`` pairs a value refers to."""
+    return [(m["slug"], m["key"]) for m in REFERENCE.finditer(value)]
+
+
+@dataclass(frozen=True)
+class _Frame:
+    slug: str
+    phase: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.slug}.{self.key}"
+
+
+class TeamEnvironments:
+    """Everything needed to resolve any environment of one team, read in three queries.
+
+    Resolving one application may follow references into others, so the whole team is loaded
+    at once; the cost does not grow with the number of variables or connections.
+    """
+
+    def __init__(self, team: Team) -> None:
+        self.team = team
+        self.applications = {app.slug: app for app in Application.objects.filter(team=team)}
+        self.databases = {
+            db.slug: db for db in Database.objects.filter(team=team).select_related("region")
+        }
+        for database in self.databases.values():
+            database.team = team
+        self._variables: dict[int, list[Variable]] = defaultdict(list)
+        for variable in Variable.objects.filter(application__team=team).select_related(
+            "connection"
+        ):
+            if variable.connection_id is not None:
+                variable.connection.database = self._database_by_id(variable.connection.database_id)
+            self._variables[variable.application_id].append(variable)
+
+    def _database_by_id(self, pk: int) -> Database:
+        return next(db for db in self.databases.values() if db.pk == pk)
+
+    def variables_of(self, application: Application, phase: str | None = None) -> list[Variable]:
+        """The application's variables, for one phase or all of them, sorted by key."""
+        variables = self._variables[application.pk]
+        if phase is not None:
+            variables = [v for v in variables if getattr(v, phase)]
+        return sorted(variables, key=lambda v: (v.key, v.pk or 0))
+
+    def replace_variable(self, candidate: Variable) -> None:
+        """Resolve as if ``candidate`` were saved (replacing the variable it edits, if any)."""
+        variables = self._variables[candidate.application_id]
+        variables[:] = [v for v in variables if v.pk is None or v.pk != candidate.pk]
+        variables.append(candidate)
+
+    def resolve(self, application: Application, phase: str) -> dict[str, str]:
+        """The environment ``application`` gets in ``phase``, every reference resolved."""
+        environment: dict[str, str] = {}
+        if phase == Phase.RUNTIME:
+            environment["PORT"] = str(application.internal_port)
+        for variable in self.variables_of(application, phase):
+            environment[variable.key] = self.value_of(application, phase, variable)
+        return environment
+
+    def value_of(
+        self, application: Application, phase: str, variable: Variable, stack: tuple = ()
+    ) -> str:
+        """The resolved value of one variable in ``phase``."""
+        frame = _Frame(application.slug, phase, variable.key)
+        if frame in stack:
+            path = " → ".join(str(f) for f in (*stack[stack.index(frame) :], frame))
+            raise UnresolvedEnvironment(f"References go round in a circle: {path}.")
+        if variable.is_linked:
+            return linked_value(variable.connection.database, variable.linked_field)
+        return REFERENCE.sub(
+            lambda match: self._follow(match["slug"], match["key"], phase, (*stack, frame)),
+            variable.value,
+        )
+
+    def _follow(self, slug: str, key: str, phase: str, stack: tuple) -> str:
+        if slug in self.applications:
+            target = self.applications[slug]
+            if key == "PORT" and phase == Phase.RUNTIME:
+                return str(target.internal_port)
+            for variable in self.variables_of(target, phase):
+                if variable.key == key:
+                    return self.value_of(target, phase, variable, stack)
+            raise UnresolvedEnvironment(
+                f"{{{{ {slug}.{key} }}}}: {slug} has no variable {key} available "
+                f"{'during the build' if phase == Phase.BUILD else 'at runtime'}."
+            )
+        if slug in self.databases:
+            if key not in DATABASE_REFERENCE_KEYS:
+                names = ", ".join(DATABASE_REFERENCE_KEYS)
+                raise UnresolvedEnvironment(
+                    f"{{{{ {slug}.{key} }}}}: a database offers {names}, not {key}."
+                )
+            return linked_value(self.databases[slug], DATABASE_REFERENCE_KEYS[key])
+        raise UnresolvedEnvironment(
+            f"{{{{ {slug}.{key} }}}}: there is no application or database named {slug!r} "
+            "in this team."
+        )
+
+    def dependents(
+        self,
+        applications: Iterable[Application] = (),
+        databases: Iterable[Database] = (),
+    ) -> set[int]:
+        """Ids of the applications whose environment depends on any of the given resources:
+        the applications themselves, those linked to the databases, and every application
+        that references one of those, transitively."""
+        changed = {app.slug for app in applications} | {db.slug for db in databases}
+        database_ids = {db.pk for db in databases}
+        affected = {app.pk for app in applications}
+        for application in self.applications.values():
+            if any(
+                v.is_linked and v.connection.database_id in database_ids
+                for v in self._variables[application.pk]
+            ):
+                affected.add(application.pk)
+                changed.add(application.slug)
+        grew = True
+        while grew:
+            grew = False
+            for application in self.applications.values():
+                if application.pk in affected:
+                    continue
+                referenced = {
+                    slug
+                    for v in self._variables[application.pk]
+                    if not v.is_linked
+                    for slug, _ in references_in(v.value)
+                }
+                if referenced & changed:
+                    affected.add(application.pk)
+                    changed.add(application.slug)
+                    grew = True
+        return affected
+
+
+def resolve_environment(application: Application, phase: str) -> dict[str, str]:
+    """The environment ``application`` gets in ``phase`` (``build`` or ``runtime``)."""
+    return TeamEnvironments(application.team).resolve(application, phase)
+
+
+def bump_environments(
+    team: Team,
+    applications: Iterable[Application] = (),
+    databases: Iterable[Database] = (),
+) -> set[int]:
+    """Mark every application whose environment depends on the given resources as changed.
+
+    Call it after the change, inside the same transaction. Returns the ids it bumped.
+    """
+    affected = TeamEnvironments(team).dependents(applications, databases)
+    Application.objects.filter(pk__in=affected).update(
+        environment_version=F("environment_version") + 1
+    )
+    return affected

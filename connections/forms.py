@@ -1,0 +1,213 @@
+"""Forms for connections, variables, the application's port and deploy tokens."""
+
+import re
+
+from django import forms
+
+from connections.environment import TeamEnvironments, UnresolvedEnvironment
+from connections.linking import PREFIX_PATTERN, clashing_keys, key_error, proposed_keys, refusal
+from connections.models import LinkedField, Phase, Variable
+from dashboard.forms import validate_application_port
+from dashboard.models import Application, Database
+
+BUILD_REFUSAL = (
+    "Variables linked to an internal connection are available at runtime only: the internal "
+    "network is not live during a build. Move the step that needs the database from the build "
+    "command to the start command, or add a build-only variable with the same key filled from "
+    "the database's external connection details."
+)
+
+
+class ConnectionForm(forms.Form):
+    """Pick the other side of a connection and, optionally, the keys of its variables.
+
+    One side is fixed by the page the modal opened from; the other is chosen among the team's
+    resources in the same region. The server re-checks everything the modal offered.
+    """
+
+    other = forms.TypedChoiceField(coerce=str)
+    add_variables = forms.BooleanField(
+        required=False, initial=True, label="Add environment variables"
+    )
+    prefix = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Key prefix",
+        help_text="For an app that uses two databases, e.g. ANALYTICS_ gives ANALYTICS_DB_HOST.",
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        application: Application | None = None,
+        database: Database | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.application, self.database = application, database
+        fixed = application or database
+        if application is not None:
+            model, label = Database, "Database"
+        else:
+            model, label = Application, "Application"
+        self.candidates = {
+            obj.slug: obj
+            for obj in model.objects.filter(team=fixed.team, region=fixed.region).select_related(
+                "region"
+            )
+        }
+        self.fields["other"].label = label
+        self.fields["other"].choices = [(slug, obj.name) for slug, obj in self.candidates.items()]
+        self.fields["other"].error_messages["invalid_choice"] = (
+            f"Choose a {label.lower()} of this team in {fixed.region.name}."
+        )
+        defaults = proposed_keys()
+        for field in LinkedField:
+            self.fields[f"key_{field.value}"] = forms.CharField(
+                label=field.label, initial=defaults[field], required=False, max_length=255
+            )
+
+    @staticmethod
+    def initial_for(data: dict) -> dict:
+        """What the modal shows after the prefix changed: the keys that prefix gives."""
+        prefix = data.get("prefix", "").strip()
+        valid = re.fullmatch(PREFIX_PATTERN, prefix) is not None
+        keys = proposed_keys(prefix if valid else "")
+        return {
+            "other": data.get("other", ""),
+            "add_variables": bool(data.get("add_variables")),
+            "prefix": prefix,
+            **{f"key_{field.value}": key for field, key in keys.items()},
+        }
+
+    def key_fields(self) -> list[tuple[LinkedField, forms.BoundField]]:
+        return [(field, self[f"key_{field.value}"]) for field in LinkedField]
+
+    def clean_prefix(self) -> str:
+        prefix = self.cleaned_data["prefix"].strip()
+        if not re.fullmatch(PREFIX_PATTERN, prefix):
+            raise forms.ValidationError(
+                "Letters, digits and underscores, not starting with a digit."
+            )
+        return prefix
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        other = self.candidates.get(cleaned.get("other", ""))
+        if other is None:
+            return cleaned
+        self.application = self.application or other
+        self.database = self.database or other
+        reason = refusal(self.application, self.database)
+        if reason:
+            self.add_error("other", reason)
+            return cleaned
+        if cleaned.get("add_variables"):
+            self._clean_keys(cleaned)
+        return cleaned
+
+    def _clean_keys(self, cleaned: dict) -> None:
+        keys = {}
+        for field in LinkedField:
+            name = f"key_{field.value}"
+            key = (cleaned.get(name) or "").strip()
+            error = key_error(key) if key else "Give this variable a key."
+            if error:
+                self.add_error(name, error)
+            elif key in keys.values():
+                self.add_error(name, f"{key} is used twice in this list.")
+            keys[field] = key
+        for field, key in keys.items():
+            if key in clashing_keys(self.application, list(keys.values()), Phase.RUNTIME):
+                self.add_error(
+                    f"key_{field.value}",
+                    f"{self.application.name} already has {key} at runtime. "
+                    "Pick another key or a prefix.",
+                )
+        cleaned["keys"] = keys
+
+
+class VariableForm(forms.ModelForm):
+    """Add or edit a variable. A linked variable's value is not editable: only its key is."""
+
+    class Meta:
+        model = Variable
+        fields = ["key", "value", "build", "runtime"]
+        widgets = {"value": forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})}
+        help_texts = {
+            "value": "May reference another resource of the team: {{ my-postgres.DATABASE_URL }}.",
+        }
+
+    def __init__(self, *args: object, application: Application, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.application = application
+        self.application = application
+        if self.instance.is_linked:
+            del self.fields["value"]
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"].strip()
+        error = key_error(key)
+        if error:
+            raise forms.ValidationError(error)
+        return key
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        build, runtime = cleaned.get("build"), cleaned.get("runtime")
+        if self.instance.is_linked and build:
+            self.add_error("build", BUILD_REFUSAL)
+            return cleaned
+        if not build and not runtime:
+            self.add_error(
+                "runtime", "Make the variable available during the build, at runtime, or both."
+            )
+            return cleaned
+        key = cleaned.get("key")
+        if key:
+            self._clean_uniqueness(key, build, runtime)
+        if key and not self.errors:
+            self._clean_references()
+        return cleaned
+
+    def _clean_uniqueness(self, key: str, build: bool, runtime: bool) -> None:
+        others = Variable.objects.filter(application=self.application, key=key).exclude(
+            pk=self.instance.pk
+        )
+        for phase, wanted in ((Phase.BUILD, build), (Phase.RUNTIME, runtime)):
+            if wanted and others.filter(**{phase: True}).exists():
+                when = "during the build" if phase == Phase.BUILD else "at runtime"
+                self.add_error("key", f"{key} is already defined {when}.")
+
+    def _clean_references(self) -> None:
+        candidate = self.instance
+        for name in ("key", "value", "build", "runtime"):
+            if name in self.cleaned_data:
+                setattr(candidate, name, self.cleaned_data[name])
+        environments = TeamEnvironments(self.application.team)
+        environments.replace_variable(candidate)
+        for phase in candidate.phases:
+            try:
+                environments.value_of(self.application, phase, candidate)
+            except UnresolvedEnvironment as error:
+                self.add_error("value" if "value" in self.fields else "key", str(error))
+                return
+
+    # ModelForm would validate the unique constraints again with a generic message.
+    def validate_constraints(self) -> None:
+        return None
+
+
+class PortForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = ["internal_port"]
+
+    def clean_internal_port(self) -> int:
+        return validate_application_port(self.cleaned_data["internal_port"])
+
+
+class DeployTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="Where the token will live, e.g. “GitHub Actions”."
+    )

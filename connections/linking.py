@@ -1,0 +1,107 @@
+"""Adding and removing internal connections, with the linked variables they inject."""
+
+import re
+from collections.abc import Mapping
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+
+from connections.environment import bump_environments
+from connections.models import KEY_PATTERN, RESERVED_KEYS, Connection, LinkedField, Variable
+from dashboard import activity
+from dashboard.models import Application, Database
+
+PREFIX_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*)?$"
+
+
+class ConnectionRefused(Exception):
+    """The connection cannot be made; the message says why."""
+
+
+def refusal(application: Application, database: Database) -> str | None:
+    """Why ``application`` cannot get an internal connection to ``database``, or None."""
+    if application.team_id != database.team_id:
+        return "The application and the database belong to different teams."
+    if application.region_id != database.region_id:
+        return (
+            f"{application.name} runs in {application.region.name} and {database.name} in "
+            f"{database.region.name}: internal connections stay within one region's network. "
+            "Use the database's external connection instead."
+        )
+    if Connection.objects.filter(application=application, database=database).exists():
+        return f"{application.name} is already connected to {database.name}."
+    return None
+
+
+def proposed_keys(prefix: str = "") -> dict[LinkedField, str]:
+    """The default key of every linked field, with an optional prefix (``ANALYTICS_DB_HOST``)."""
+    return {field: f"{prefix}{field.default_key}" for field in LinkedField}
+
+
+def key_error(key: str) -> str | None:
+    """Why ``key`` cannot name a variable, or None."""
+    if not re.fullmatch(KEY_PATTERN, key):
+        return "Use letters, digits and underscores, not starting with a digit (e.g. DB_HOST)."
+    if key in RESERVED_KEYS:
+        return f"{key} is set by the platform to the application's internal port."
+    return None
+
+
+def clashing_keys(application: Application, keys: list[str], phase: str) -> set[str]:
+    """Which of ``keys`` the application already defines in ``phase``."""
+    existing = Variable.objects.filter(application=application, key__in=keys, **{phase: True})
+    return set(existing.values_list("key", flat=True))
+
+
+@transaction.atomic
+def connect(
+    actor: AbstractBaseUser,
+    application: Application,
+    database: Database,
+    keys: Mapping[LinkedField, str] | None,
+) -> Connection:
+    """Connect ``application`` to ``database``; with ``keys``, inject linked runtime variables."""
+    reason = refusal(application, database)
+    if reason:
+        raise ConnectionRefused(reason)
+    connection = Connection.objects.create(application=application, database=database)
+    keys = dict(keys or {})
+    Variable.objects.bulk_create(
+        Variable(
+            application=application,
+            key=key,
+            runtime=True,
+            build=False,
+            connection=connection,
+            linked_field=field,
+        )
+        for field, key in keys.items()
+    )
+    bump_environments(application.team, applications=[application])
+    activity.record(
+        actor,
+        application.team,
+        "connected",
+        database,
+        application=application.slug,
+        variables=sorted(keys.values()),
+    )
+    return connection
+
+
+@transaction.atomic
+def disconnect(actor: AbstractBaseUser, connection: Connection) -> list[str]:
+    """Remove the connection and the variables it injected; return their keys."""
+    application, database = connection.application, connection.database
+    keys = sorted(connection.variables.values_list("key", flat=True))
+    connection.delete()
+    bump_environments(application.team, applications=[application])
+    activity.record(
+        actor,
+        application.team,
+        "disconnected",
+        database,
+        application=application.slug,
+        removed_variables=keys,
+    )
+    return keys

@@ -1,0 +1,32 @@
+"""Print an application's resolved environment: ``manage.py env APP --phase runtime``."""
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from connections.environment import UnresolvedEnvironment, resolve_environment
+from connections.formats import FORMATS, render
+from connections.management.lookup import find_application
+from connections.models import Phase
+
+
+class Command(BaseCommand):
+    help = "Print an application's environment for a phase as JSON, dotenv or shell exports."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("application", help="slug, or team/slug when the slug is shared")
+        parser.add_argument("--phase", choices=Phase.values, default=Phase.RUNTIME)
+        parser.add_argument("--format", choices=FORMATS, default="dotenv", dest="fmt")
+
+    def handle(
+        self, *args: object, application: str, phase: str, fmt: str, **options: object
+    ) -> None:
+        app = find_application(application)
+        try:
+            environment = resolve_environment(app, phase)
+        except UnresolvedEnvironment as error:
+            raise CommandError(str(error)) from error
+        meta = {
+            "application": f"{app.team.slug}/{app.slug}",
+            "phase": phase,
+            "version": app.environment_version,
+        }
+        self.stdout.write(render(environment, fmt, meta=meta), ending="" if fmt != "json" else "\n")

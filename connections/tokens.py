@@ -1,0 +1,58 @@
+"""Deploy tokens: created once, stored as a digest, checked on every API call."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from connections.models import DeployToken
+from dashboard import activity
+from dashboard.models import Application
+
+TOKEN_PREFIX = "hbr_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_token(
+    actor: AbstractBaseUser, application: Application, name: str
+) -> tuple[DeployToken, str]:
+    """Create a token for ``application``; return it with the secret, which is never shown again."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = DeployToken.objects.create(
+        application=application,
+        name=name,
+        prefix=secret[: len(TOKEN_PREFIX) + 6],
+        digest=_digest(secret),
+        created_by=actor,
+    )
+    activity.record(actor, application.team, "created deploy token", application, name=name)
+    return token, secret
+
+
+@transaction.atomic
+def revoke_token(actor: AbstractBaseUser, token: DeployToken) -> None:
+    """Delete a token: pipelines that hold it get 401 from now on."""
+    application = token.application
+    token.delete()
+    activity.record(actor, application.team, "revoked deploy token", application, name=token.name)
+
+
+def authenticate(authorization: str) -> DeployToken | None:
+    """The token named by an ``Authorization: Bearer …`` header, or None."""
+    scheme, _, secret = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        DeployToken.objects.select_related("application__team")
+        .filter(digest=_digest(secret.strip()))
+        .first()
+    )
+    if token is not None:
+        DeployToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    return token

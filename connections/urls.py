@@ -1,0 +1,49 @@
+from django.urls import include, path
+
+from connections import api, views
+
+team_urls = [
+    path("apps/<slug:app>/", views.application_detail, name="application_detail"),
+    path(
+        "apps/<slug:app>/networking/", views.application_networking, name="application_networking"
+    ),
+    path("apps/<slug:app>/settings/", views.application_settings, name="application_settings"),
+    path("apps/<slug:app>/connections/new/", views.connection_add, name="connection_add"),
+    path(
+        "apps/<slug:app>/connections/<slug:db>/remove/",
+        views.connection_remove,
+        name="connection_remove",
+    ),
+    path("apps/<slug:app>/port/", views.port_edit, name="port_edit"),
+    path("apps/<slug:app>/variables/new/", views.variable_add, name="variable_add"),
+    path("apps/<slug:app>/variables/reveal/", views.variable_reveal, name="variable_reveal"),
+    path("apps/<slug:app>/variables/<uuid:variable>/", views.variable_edit, name="variable_edit"),
+    path(
+        "apps/<slug:app>/variables/<uuid:variable>/delete/",
+        views.variable_delete,
+        name="variable_delete",
+    ),
+    path("apps/<slug:app>/build-fix/", views.build_fix, name="build_fix"),
+    path("apps/<slug:app>/tokens/new/", views.token_create, name="token_create"),
+    path("apps/<slug:app>/tokens/<uuid:token>/revoke/", views.token_revoke, name="token_revoke"),
+    path("databases/<slug:db>/", views.database_detail, name="database_detail"),
+    path(
+        "databases/<slug:db>/connections/new/",
+        views.connection_add_for_database,
+        name="connection_add_for_database",
+    ),
+]
+
+api_urls = [
+    path(
+        "applications/<slug:team>/<slug:app>/environment", api.environment, name="api_environment"
+    ),
+    path(
+        "applications/<slug:team>/<slug:app>/deployments", api.deployments, name="api_deployments"
+    ),
+]
+
+urlpatterns = [
+    path("t/<slug:team>/", include(team_urls)),
+    path("api/", include(api_urls)),
+]

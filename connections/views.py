@@ -1,0 +1,416 @@
+"""Pages and modals for how resources reach each other. Views parse, authorise, call the domain
+and render; modals answer htmx with a fragment and, on success, an ``HX-Trigger`` event."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from connections import linking, tokens
+from connections.buildcheck import plan_move_to_start
+from connections.environment import TeamEnvironments, UnresolvedEnvironment, bump_environments
+from connections.forms import ConnectionForm, DeployTokenForm, PortForm, VariableForm
+from connections.models import Connection, DeployToken, Phase, Variable
+from dashboard import activity
+from dashboard.access import get_application_for_user, get_database_for_user
+from dashboard.masking import MASK
+from dashboard.models import Application, Database
+
+
+def _modal(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """A modal's content for htmx, or the same content as a full page without JavaScript."""
+    base = "connections/modal_base.html" if request.htmx else "base.html"
+    return render(request, template, {"base_template": base, **context})
+
+
+def _done(request: HttpRequest, page: str, *events: str) -> HttpResponse:
+    """Close the modal and tell the lists listening for ``events`` to refresh."""
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Trigger"] = json.dumps({"closeModal": True, **dict.fromkeys(events, True)})
+        return response
+    return redirect(page)
+
+
+def _page(
+    request: HttpRequest, template: str, fragments: tuple[str, ...], context: dict
+) -> HttpResponse:
+    """A full page, or only the fragment htmx asked to refresh (its target's id, else the first)."""
+    if request.htmx and not request.htmx.boosted:
+        fragment = request.htmx.target if request.htmx.target in fragments else fragments[0]
+        template = f"{template}#{fragment}"
+    return render(request, template, context)
+
+
+def _app_context(application: Application, role: object, tab: str) -> dict:
+    environments = TeamEnvironments(application.team)
+    connections = list(
+        application.connections.select_related("database__region").order_by("database__name")
+    )
+    for connection in connections:
+        connection.database.team = application.team
+        connection.keys = [
+            v.key
+            for v in environments.variables_of(application)
+            if v.connection_id == connection.pk
+        ]
+    return {
+        "team": application.team,
+        "role": role,
+        "application": application,
+        "tab": tab,
+        "connections": connections,
+        "build_plan": plan_move_to_start(application.build_command, application.start_command)
+        if connections
+        else None,
+        "environments": environments,
+    }
+
+
+# Application pages ---------------------------------------------------------------------------
+
+
+@login_required
+def application_detail(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app)
+    context = _app_context(application, role, "overview")
+    return render(request, "connections/application_overview.html", context)
+
+
+@login_required
+def application_networking(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app)
+    context = _app_context(application, role, "networking")
+    return _page(request, "connections/application_networking.html", ("networking",), context)
+
+
+@login_required
+def application_settings(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app)
+    context = _app_context(application, role, "settings")
+    environments = context["environments"]
+    context["phases"] = [
+        (phase, _rows(environments, application, phase)) for phase in (Phase.RUNTIME, Phase.BUILD)
+    ]
+    context["tokens"] = application.deploy_tokens.all()
+    return _page(request, "connections/application_settings.html", ("variables", "tokens"), context)
+
+
+def _rows(environments: TeamEnvironments, application: Application, phase: str) -> list[dict]:
+    """One row per key of the phase: its variable, and the error if it does not resolve."""
+    rows = []
+    if phase == Phase.RUNTIME:
+        rows.append({"key": "PORT", "variable": None, "value": str(application.internal_port)})
+    for variable in environments.variables_of(application, phase):
+        row = {"key": variable.key, "variable": variable, "error": None}
+        try:
+            environments.value_of(application, phase, variable)
+        except UnresolvedEnvironment as error:
+            row["error"] = str(error)
+        rows.append(row)
+    return rows
+
+
+# Database overview ---------------------------------------------------------------------------
+
+
+@login_required
+def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    database, role = get_database_for_user(request, team, db)
+    connections = list(
+        database.connections.select_related("application").order_by("application__name")
+    )
+    context = {
+        "team": database.team,
+        "role": role,
+        "database": database,
+        "tab": "overview",
+        "connections": connections,
+        "mask": MASK,
+    }
+    return _page(request, "connections/database_overview.html", ("applications",), context)
+
+
+# Connections ---------------------------------------------------------------------------------
+
+
+def _connection_modal(
+    request: HttpRequest,
+    application: Application | None,
+    database: Database | None,
+    role: object,
+    post_url: str,
+    page: str,
+) -> HttpResponse:
+    if request.POST.get("refresh"):
+        # The prefix changed: show the keys it gives, without validating anything yet.
+        initial = ConnectionForm.initial_for(request.POST)
+        form = ConnectionForm(initial=initial, application=application, database=database)
+    else:
+        form = ConnectionForm(request.POST or None, application=application, database=database)
+    if request.method == "POST" and form.is_bound and form.is_valid():
+        keys = form.cleaned_data.get("keys") if form.cleaned_data["add_variables"] else None
+        linking.connect(request.user, form.application, form.database, keys)
+        return _done(request, page, "connectionsChanged", "variablesChanged")
+    fixed = application or database
+    return _modal(
+        request,
+        "connections/connection_add_modal.html",
+        {
+            "team": fixed.team,
+            "role": role,
+            "form": form,
+            "application": application,
+            "database": database,
+            "post_url": post_url,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_add(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    """Application Networking → "Add connection": pick a database."""
+    application, role = get_application_for_user(request, team, app, change=True)
+    page = application_page(application, "networking")
+    return _connection_modal(request, application, None, role, request.path, page)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_add_for_database(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Database Overview → "Add application": pick an application."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    page = reverse("database_detail", args=[team, database.slug])
+    return _connection_modal(request, None, database, role, request.path, page)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def connection_remove(request: HttpRequest, team: str, app: str, db: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    connection = get_object_or_404(
+        Connection.objects.select_related("database"), application=application, database__slug=db
+    )
+    connection.application = application
+    if request.method == "POST":
+        linking.disconnect(request.user, connection)
+        page = request.POST.get("next") or application_page(application, "networking")
+        return _done(request, _safe_next(page, team), "connectionsChanged", "variablesChanged")
+    return _modal(
+        request,
+        "connections/connection_remove_modal.html",
+        {
+            "team": application.team,
+            "role": role,
+            "connection": connection,
+            "application": application,
+            "keys": sorted(connection.variables.values_list("key", flat=True)),
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+def _safe_next(url: str, team: str) -> str:
+    """Only pages of the same team: never an open redirect."""
+    prefix = reverse("application_list", args=[team]).removesuffix("apps/")
+    return url if url.startswith(prefix) else reverse("application_list", args=[team])
+
+
+def application_page(application: Application, tab: str) -> str:
+    name = "application_detail" if tab == "overview" else f"application_{tab}"
+    return reverse(name, args=[application.team.slug, application.slug])
+
+
+# Port ----------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def port_edit(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    old_port = application.internal_port
+    form = PortForm(request.POST or None, instance=application)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            if application.internal_port != old_port:
+                bump_environments(application.team, applications=[application])
+                activity.record(
+                    request.user,
+                    application.team,
+                    "changed the internal port of",
+                    application,
+                    old=old_port,
+                    new=application.internal_port,
+                )
+        return _done(request, application_page(application, "networking"), "connectionsChanged")
+    return _modal(
+        request,
+        "connections/port_modal.html",
+        {"team": application.team, "role": role, "application": application, "form": form},
+    )
+
+
+# Variables -----------------------------------------------------------------------------------
+
+
+def _variable(application: Application, public_id: str) -> Variable:
+    try:
+        return Variable.objects.select_related("connection__database").get(
+            application=application, public_id=public_id
+        )
+    except (Variable.DoesNotExist, ValueError, ValidationError):
+        raise Http404("No such variable.") from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def variable_add(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    return _variable_modal(request, application, role, Variable())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def variable_edit(request: HttpRequest, team: str, app: str, variable: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    return _variable_modal(request, application, role, _variable(application, variable))
+
+
+def _variable_modal(
+    request: HttpRequest, application: Application, role: object, variable: Variable
+) -> HttpResponse:
+    creating = variable.pk is None
+    form = VariableForm(request.POST or None, instance=variable, application=application)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            saved = form.save()
+            bump_environments(application.team, applications=[application])
+            activity.record(
+                request.user,
+                application.team,
+                "added variable" if creating else "edited variable",
+                application,
+                key=saved.key,
+                phases=[phase.value for phase in saved.phases],
+            )
+        return _done(request, application_page(application, "settings"), "variablesChanged")
+    return _modal(
+        request,
+        "connections/variable_modal.html",
+        {
+            "team": application.team,
+            "role": role,
+            "application": application,
+            "form": form,
+            "variable": variable,
+            "creating": creating,
+        },
+    )
+
+
+@login_required
+@require_POST
+def variable_delete(request: HttpRequest, team: str, app: str, variable: str) -> HttpResponse:
+    application, _ = get_application_for_user(request, team, app, change=True)
+    target = _variable(application, variable)
+    with transaction.atomic():
+        target.delete()
+        bump_environments(application.team, applications=[application])
+        activity.record(
+            request.user, application.team, "deleted variable", application, key=target.key
+        )
+    return _done(request, application_page(application, "settings"), "variablesChanged")
+
+
+@login_required
+@require_POST
+def variable_reveal(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    """Show one resolved value; revealing is recorded, and viewers may not."""
+    application, _ = get_application_for_user(request, team, app, change=True)
+    phase, key = request.POST.get("phase", ""), request.POST.get("key", "")
+    if phase not in Phase.values:
+        raise Http404("No such phase.")
+    try:
+        environment = TeamEnvironments(application.team).resolve(application, phase)
+        value, error = environment.get(key), None
+    except UnresolvedEnvironment as exc:
+        value, error = None, str(exc)
+    if value is None and error is None:
+        raise Http404("No such variable.")
+    activity.record(
+        request.user, application.team, "revealed variable", application, key=key, phase=phase
+    )
+    return render(
+        request,
+        "connections/application_settings.html#revealed",
+        {"value": value, "error": error},
+    )
+
+
+# Build check ---------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    """Preview, then apply, moving the database steps from the build to the start command."""
+    application, role = get_application_for_user(request, team, app, change=True)
+    plan = plan_move_to_start(application.build_command, application.start_command)
+    if plan is None:
+        return _done(request, application_page(application, "overview"), "buildChanged")
+    if request.method == "POST":
+        with transaction.atomic():
+            application.build_command = plan.build_command
+            application.start_command = plan.start_command
+            application.save(update_fields=["build_command", "start_command", "updated_at"])
+            activity.record(
+                request.user,
+                application.team,
+                "moved database steps to the start command of",
+                application,
+                steps=plan.steps,
+            )
+        return _done(request, application_page(application, "overview"), "buildChanged")
+    return _modal(
+        request,
+        "connections/build_fix_modal.html",
+        {"team": application.team, "role": role, "application": application, "plan": plan},
+    )
+
+
+# Deploy tokens -------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_create(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    form = DeployTokenForm(request.POST or None)
+    context = {"team": application.team, "role": role, "application": application, "form": form}
+    if request.method == "POST" and form.is_valid():
+        token, secret = tokens.create_token(request.user, application, form.cleaned_data["name"])
+        context.update(token=token, secret=secret)
+        response = _modal(request, "connections/token_modal.html", context)
+        response["HX-Trigger"] = json.dumps({"tokensChanged": True})
+        return response
+    return _modal(request, "connections/token_modal.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, team: str, app: str, token: str) -> HttpResponse:
+    application, _ = get_application_for_user(request, team, app, change=True)
+    try:
+        token = application.deploy_tokens.get(public_id=token)
+    except (DeployToken.DoesNotExist, ValueError, ValidationError):
+        raise Http404("No such token.") from None
+    token.application = application
+    tokens.revoke_token(request.user, token)
+    return _done(request, application_page(application, "settings"), "tokensChanged")
