@@ -72,8 +72,11 @@ def deployments(request: HttpRequest, team: str, app: str) -> JsonResponse:
     if token is None:
         return _unauthorised()
     try:
-        version = int(json.loads(request.body or b"{}")["version"])
+        version = json.loads(request.body or b"{}")["version"]
     except (ValueError, KeyError, TypeError):
+        version = None
+    # Whole numbers only: no 2.5, no true, no 1e400 (which JSON reads as infinity).
+    if type(version) is not int:
         return JsonResponse({"error": 'Send JSON like {"version": 3}.'}, status=400)
     with transaction.atomic():
         application = Application.objects.select_for_update().get(pk=token.application_id)

@@ -52,9 +52,13 @@ class MovePlan:
 
 
 def plan_move_to_start(build_command: str, start_command: str) -> MovePlan | None:
-    """Move the database steps from the build command to the front of the start command."""
+    """Move the database steps from the build command to the front of the start command.
+
+    Steps are rejoined with ``&&``, so a command with ``||`` fallbacks gets no plan: rejoining
+    would change what runs when a step fails. Such a command is for a person to edit.
+    """
     steps = database_steps(build_command)
-    if not steps:
+    if not steps or "||" in build_command:
         return None
     remaining = [step for step in split_steps(build_command) if step not in steps]
     start = [*steps, start_command.strip()] if start_command.strip() else steps

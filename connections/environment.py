@@ -153,6 +153,13 @@ class TeamEnvironments:
                 f"{'during the build' if phase == Phase.BUILD else 'at runtime'}."
             )
         if slug in self.databases:
+            if phase == Phase.BUILD:
+                raise UnresolvedEnvironment(
+                    f"{{{{ {slug}.{key} }}}}: a database's internal connection details cannot be "
+                    "used during the build, because the internal network is not live then. Move "
+                    "the step that needs the database to the start command, or make this "
+                    "variable available at runtime only."
+                )
             if key not in DATABASE_REFERENCE_KEYS:
                 names = ", ".join(DATABASE_REFERENCE_KEYS)
                 raise UnresolvedEnvironment(

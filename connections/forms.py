@@ -25,7 +25,7 @@ class ConnectionForm(forms.Form):
     resources in the same region. The server re-checks everything the modal offered.
     """
 
-    other = forms.TypedChoiceField(coerce=str)
+    other = forms.CharField(widget=forms.Select)
     add_variables = forms.BooleanField(
         required=False, initial=True, label="Add environment variables"
     )
@@ -50,17 +50,18 @@ class ConnectionForm(forms.Form):
             model, label = Database, "Database"
         else:
             model, label = Application, "Application"
+        # Any resource of the team may be posted, so that a refusal can say why (another
+        # region); only those of the same region are offered.
         self.candidates = {
-            obj.slug: obj
-            for obj in model.objects.filter(team=fixed.team, region=fixed.region).select_related(
-                "region"
-            )
+            obj.slug: obj for obj in model.objects.filter(team=fixed.team).select_related("region")
         }
         self.fields["other"].label = label
-        self.fields["other"].choices = [(slug, obj.name) for slug, obj in self.candidates.items()]
-        self.fields["other"].error_messages["invalid_choice"] = (
-            f"Choose a {label.lower()} of this team in {fixed.region.name}."
-        )
+        self.fields["other"].widget.choices = [
+            (slug, obj.name)
+            for slug, obj in self.candidates.items()
+            if obj.region_id == fixed.region_id
+        ]
+        self.article = "an application" if model is Application else "a database"
         defaults = proposed_keys()
         for field in LinkedField:
             self.fields[f"key_{field.value}"] = forms.CharField(
@@ -82,6 +83,12 @@ class ConnectionForm(forms.Form):
 
     def key_fields(self) -> list[tuple[LinkedField, forms.BoundField]]:
         return [(field, self[f"key_{field.value}"]) for field in LinkedField]
+
+    def clean_other(self) -> str:
+        slug = self.cleaned_data["other"]
+        if slug not in self.candidates:
+            raise forms.ValidationError(f"Choose {self.article} of this team.")
+        return slug
 
     def clean_prefix(self) -> str:
         prefix = self.cleaned_data["prefix"].strip()

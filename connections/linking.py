@@ -11,7 +11,7 @@ from connections.models import KEY_PATTERN, RESERVED_KEYS, Connection, LinkedFie
 from dashboard import activity
 from dashboard.models import Application, Database
 
-PREFIX_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*)?$"
+PREFIX_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*)?\Z"
 
 
 class ConnectionRefused(Exception):

@@ -10,7 +10,7 @@ from django.db.models import Q
 from dashboard.crypto import EncryptedTextField
 from dashboard.models import Application, Database
 
-KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+KEY_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*\Z"  # \Z: see dashboard.models.SLUG_PATTERN
 RESERVED_KEYS = frozenset({"PORT"})
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import linking, tokens
-from connections.buildcheck import plan_move_to_start
+from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import TeamEnvironments, UnresolvedEnvironment, bump_environments
 from connections.forms import ConnectionForm, DeployTokenForm, PortForm, VariableForm
 from connections.models import Connection, DeployToken, Phase, Variable
@@ -37,13 +37,20 @@ def _done(request: HttpRequest, page: str, *events: str) -> HttpResponse:
     return redirect(page)
 
 
+# Fragments any application page can refresh on its own, by the id htmx targets.
+SHARED_FRAGMENTS = {"build-check": "connections/build_check.html"}
+
+
 def _page(
     request: HttpRequest, template: str, fragments: tuple[str, ...], context: dict
 ) -> HttpResponse:
     """A full page, or only the fragment htmx asked to refresh (its target's id, else the first)."""
     if request.htmx and not request.htmx.boosted:
-        fragment = request.htmx.target if request.htmx.target in fragments else fragments[0]
-        template = f"{template}#{fragment}"
+        target = request.htmx.target
+        if target in SHARED_FRAGMENTS:
+            template = SHARED_FRAGMENTS[target]
+        elif fragments:
+            template = f"{template}#{target if target in fragments else fragments[0]}"
     return render(request, template, context)
 
 
@@ -65,9 +72,10 @@ def _app_context(application: Application, role: object, tab: str) -> dict:
         "application": application,
         "tab": tab,
         "connections": connections,
-        "build_plan": plan_move_to_start(application.build_command, application.start_command)
-        if connections
-        else None,
+        # The internal network is not live during a build: only apps with an internal
+        # connection can trip over a database step there.
+        "build_steps": database_steps(application.build_command) if connections else [],
+        "build_plan": plan_move_to_start(application.build_command, application.start_command),
         "environments": environments,
     }
 
@@ -79,7 +87,7 @@ def _app_context(application: Application, role: object, tab: str) -> dict:
 def application_detail(request: HttpRequest, team: str, app: str) -> HttpResponse:
     application, role = get_application_for_user(request, team, app)
     context = _app_context(application, role, "overview")
-    return render(request, "connections/application_overview.html", context)
+    return _page(request, "connections/application_overview.html", (), context)
 
 
 @login_required
@@ -363,8 +371,9 @@ def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
     """Preview, then apply, moving the database steps from the build to the start command."""
     application, role = get_application_for_user(request, team, app, change=True)
     plan = plan_move_to_start(application.build_command, application.start_command)
+    overview = application_page(application, "overview")
     if plan is None:
-        return _done(request, application_page(application, "overview"), "buildChanged")
+        return _done(request, overview)
     if request.method == "POST":
         with transaction.atomic():
             application.build_command = plan.build_command
@@ -377,7 +386,10 @@ def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
                 application,
                 steps=plan.steps,
             )
-        return _done(request, application_page(application, "overview"), "buildChanged")
+        if request.htmx:
+            # Both commands changed: the whole page is out of date.
+            return HttpResponse(status=204, headers={"HX-Redirect": overview})
+        return redirect(overview)
     return _modal(
         request,
         "connections/build_fix_modal.html",

@@ -8,8 +8,9 @@ from django.db.models import Q
 from dashboard.crypto import EncryptedTextField
 from dashboard.passwords import generate_password
 
-SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-IDENTIFIER_PATTERN = r"^[a-z_][a-z0-9_]*$"
+# \Z, not $: Python's `$` (behind SQLite's REGEXP) also matches before a final newline.
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\Z"
+IDENTIFIER_PATTERN = r"^[a-z_][a-z0-9_]*\Z"
 
 
 class Role(models.TextChoices):

@@ -54,6 +54,7 @@ def shoot(page):
     SCREENSHOTS.mkdir(exist_ok=True)
 
     def take(name: str) -> None:
+        page.evaluate("window.scrollTo(0, 0)")  # the sticky top bar belongs at the top
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
 
     return take

@@ -1,0 +1,206 @@
+"""Adding an internal connection, from the application's Networking page and from the database's
+Overview: same result, same refusals, variables previewed with editable keys."""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from connections.models import Connection, Variable
+from dashboard.models import Activity, Application
+
+HTMX = {"HX-Request": "true"}
+KEYS = {
+    "key_host": "DB_HOST",
+    "key_port": "DB_PORT",
+    "key_name": "DB_NAME",
+    "key_user": "DB_USER",
+    "key_password": "DB_PASSWORD",
+    "key_url": "DATABASE_URL",
+}
+
+
+def from_app(app):
+    return reverse("connection_add", args=["acme", app.slug])
+
+
+def from_db(database):
+    return reverse("connection_add_for_database", args=["acme", database.slug])
+
+
+def _post(client, app, database, side="app", **data):
+    url = from_app(app) if side == "app" else from_db(database)
+    other = database.slug if side == "app" else app.slug
+    return client.post(url, {"other": other, "add_variables": "on", **KEYS, **data}, headers=HTMX)
+
+
+def test_get_is_refused_to_viewers(viewer_client, app):
+    assert viewer_client.get(from_app(app), headers=HTMX).status_code == 403
+
+
+def test_outsider_gets_404(outsider_client, app, database):
+    assert outsider_client.get(from_app(app)).status_code == 404
+    assert outsider_client.post(from_db(database), {"other": app.slug}).status_code == 404
+
+
+def test_viewer_cannot_post(viewer_client, app, database):
+    assert _post(viewer_client, app, database).status_code == 403
+    assert not Connection.objects.exists()
+
+
+def test_csrf_is_enforced(developer, app, database):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(developer)
+    assert _post(client, app, database).status_code == 403
+
+
+def test_modal_offers_only_same_team_same_region(
+    developer_client, app, database, make_database, other_region, other_team
+):
+    make_database(name="Far away", slug="far", region=other_region)
+    make_database(name="Not ours", slug="not-ours", team=other_team)
+    response = developer_client.get(from_app(app), headers=HTMX)
+    assert list(response.context["form"].fields["other"].widget.choices) == [("shop-db", "Shop DB")]
+    assert b"<html" not in response.content  # a fragment for the modal
+
+
+def test_modal_previews_the_default_keys(developer_client, app, database):
+    content = developer_client.get(from_app(app), headers=HTMX).content.decode()
+    for key in KEYS.values():
+        assert f'value="{key}"' in content
+
+
+def test_prefix_refresh_shows_prefixed_keys_without_saving(developer_client, app, database):
+    response = developer_client.post(
+        from_app(app),
+        {"other": database.slug, "add_variables": "on", "prefix": "SHOP_", "refresh": "1"},
+        headers=HTMX,
+    )
+    assert 'value="SHOP_DATABASE_URL"' in response.content.decode()
+    assert not Connection.objects.exists()
+
+
+@pytest.mark.parametrize("side", ["app", "db"])
+def test_both_sides_create_the_same_connection_and_variables(developer_client, app, database, side):
+    response = _post(developer_client, app, database, side=side, key_url="SHOP_URL")
+    assert response.status_code == 204
+    assert Connection.objects.filter(application=app, database=database).exists()
+    variables = Variable.objects.filter(application=app)
+    assert sorted(v.key for v in variables) == sorted([*list(KEYS.values())[:5], "SHOP_URL"])
+    assert all(v.runtime and not v.build and v.is_linked for v in variables)
+
+
+def test_success_closes_the_modal_and_refreshes_lists(developer_client, app, database):
+    trigger = json.loads(_post(developer_client, app, database).headers["HX-Trigger"])
+    assert trigger == {"closeModal": True, "connectionsChanged": True, "variablesChanged": True}
+
+
+def test_without_javascript_success_redirects_to_the_page(developer_client, app, database):
+    response = developer_client.post(from_app(app), {"other": database.slug})
+    assert response.url == reverse("application_networking", args=["acme", app.slug])
+
+
+def test_unticked_checkbox_adds_no_variables(developer_client, app, database):
+    developer_client.post(from_app(app), {"other": database.slug, **KEYS}, headers=HTMX)
+    assert Connection.objects.exists()
+    assert not Variable.objects.exists()
+
+
+def test_connection_bumps_the_environment_and_is_recorded(
+    developer_client, developer, app, database
+):
+    _post(developer_client, app, database)
+    app.refresh_from_db()
+    entry = Activity.objects.get(verb="connected")
+    assert app.environment_version == 2
+    assert (entry.actor, entry.target_label, entry.changes["application"]) == (
+        developer,
+        "Shop DB",
+        "storefront",
+    )
+
+
+def test_duplicate_connection_is_refused_in_the_modal(developer_client, app, database):
+    _post(developer_client, app, database)
+    response = _post(developer_client, app, database, key_url="OTHER_URL")
+    assert response.status_code == 200
+    assert "already connected" in response.context["form"].errors["other"][0]
+    assert Connection.objects.count() == 1
+
+
+def test_cross_region_is_refused_with_the_reason(
+    developer_client, app, make_database, other_region
+):
+    far = make_database(name="Far", slug="far", region=other_region)
+    response = developer_client.post(
+        from_app(app), {"other": far.slug, **KEYS, "add_variables": "on"}, headers=HTMX
+    )
+    assert "Frankfurt" in response.context["form"].errors["other"][0]
+    assert not Connection.objects.exists()
+
+
+def test_cross_region_explains_itself_from_the_database_side(
+    developer_client, database, make_application, other_region
+):
+    far = make_application(name="Far app", slug="far-app", region=other_region)
+    response = developer_client.post(from_db(database), {"other": far.slug}, headers=HTMX)
+    assert "one region" in response.context["form"].errors["other"][0]
+
+
+def test_other_team_database_is_refused_without_naming_it(
+    developer_client, app, make_database, other_team
+):
+    make_database(name="Secret Globex DB", slug="globex-db", team=other_team)
+    response = developer_client.post(from_app(app), {"other": "globex-db"}, headers=HTMX)
+    assert response.context["form"].errors["other"]
+    assert b"Secret Globex DB" not in response.content
+    assert not Connection.objects.exists()
+
+
+def test_key_clash_with_an_existing_runtime_variable_is_shown_next_to_the_key(
+    developer_client, app, database
+):
+    Variable.objects.create(application=app, key="DATABASE_URL", value="x", runtime=True)
+    response = _post(developer_client, app, database)
+    assert "already has DATABASE_URL at runtime" in response.context["form"].errors["key_url"][0]
+    assert not Connection.objects.exists()
+
+
+def test_a_build_only_variable_with_the_same_key_is_no_clash(developer_client, app, database):
+    Variable.objects.create(
+        application=app, key="DATABASE_URL", value="x", build=True, runtime=False
+    )
+    assert _post(developer_client, app, database).status_code == 204
+
+
+@pytest.mark.parametrize(
+    ("field", "key", "message"),
+    [
+        ("key_port", "PORT", "set by the platform"),
+        ("key_host", "1HOST", "letters, digits and underscores"),
+        ("key_user", "DB_HOST", "used twice"),
+        ("key_name", "", "Give this variable a key"),
+    ],
+)
+def test_bad_keys_are_explained_next_to_the_field(
+    developer_client, app, database, field, key, message
+):
+    response = _post(developer_client, app, database, **{field: key})
+    assert message.lower() in " ".join(response.context["form"].errors[field]).lower()
+    assert not Connection.objects.exists()
+    assert not Variable.objects.exists()
+
+
+def test_bad_prefix_is_refused(developer_client, app, database):
+    response = _post(developer_client, app, database, prefix="1-bad")
+    assert response.context["form"].errors["prefix"]
+
+
+def test_an_application_in_another_team_cannot_be_linked_through_its_slug(
+    developer_client, database, other_team, region
+):
+    Application.objects.create(team=other_team, region=region, name="Theirs", slug="theirs")
+    response = developer_client.post(from_db(database), {"other": "theirs"}, headers=HTMX)
+    assert response.context["form"].errors["other"]
+    assert not Connection.objects.exists()

@@ -1,0 +1,236 @@
+"""The deploy-pipeline API: a token reads its own application's environment and reports
+deployments; without a valid token it gets 401, and for anything else 404."""
+
+import json
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from connections import tokens
+from connections.environment import bump_environments
+from connections.models import DeployToken, Variable
+from dashboard.models import Activity
+
+
+@pytest.fixture
+def shop(make_application):
+    return make_application(name="Shop", slug="shop")
+
+
+@pytest.fixture
+def greeting(shop):
+    return Variable.objects.create(
+        application=shop, key="GREETING", value="hello world", build=True, runtime=True
+    )
+
+
+@pytest.fixture
+def issued(developer, shop):
+    return tokens.create_token(developer, shop, "CI")
+
+
+@pytest.fixture
+def secret(issued):
+    return issued[1]
+
+
+def _bearer(secret):
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def _environment_url(application):
+    return reverse("api_environment", args=[application.team.slug, application.slug])
+
+
+def _deployments_url(application):
+    return reverse("api_deployments", args=[application.team.slug, application.slug])
+
+
+def _get(client, application, secret, **params):
+    return client.get(_environment_url(application), params, **_bearer(secret))
+
+
+def _deploy(client, application, secret, body):
+    data = body if isinstance(body, str) else json.dumps(body)
+    return client.post(
+        _deployments_url(application), data, content_type="application/json", **_bearer(secret)
+    )
+
+
+# Authorisation
+
+
+def test_no_authorization_header_is_401(client, shop, secret):
+    assert client.get(_environment_url(shop)).status_code == 401
+
+
+def test_unknown_token_is_401_with_a_bearer_challenge(client, shop, secret):
+    response = _get(client, shop, "hbr_" + "x" * 43)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_token_of_another_application_of_the_team_gets_404(client, make_application, secret):
+    sibling = make_application(slug="blog")
+    assert _get(client, sibling, secret).status_code == 404
+
+
+def test_same_slug_in_another_team_gets_404(client, make_application, other_team, secret):
+    elsewhere = make_application(team=other_team, slug="shop")
+    assert _get(client, elsewhere, secret).status_code == 404
+
+
+def test_revoked_token_is_401(client, developer, shop, issued):
+    token, secret = issued
+    tokens.revoke_token(developer, token)
+    assert _get(client, shop, secret).status_code == 401
+
+
+def test_a_call_records_when_the_token_was_last_used(client, shop, issued):
+    token, secret = issued
+    assert token.last_used_at is None
+    _get(client, shop, secret)
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_token_is_stored_only_as_a_digest(secret):
+    stored = DeployToken.objects.values().get()
+    assert stored["digest"] != secret
+    assert not any(secret in str(value) for value in stored.values())
+    assert secret.startswith(stored["prefix"])
+    assert len(stored["prefix"]) <= 12
+
+
+# Reading the environment
+
+
+def test_json_has_version_phase_and_variables(client, shop, secret, greeting):
+    body = _get(client, shop, secret, format="json").json()
+    assert (body["version"], body["phase"]) == (1, "runtime")
+    assert body["variables"] == {"GREETING": "hello world", "PORT": "8080"}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "line"),
+    [("dotenv", "GREETING='hello world'\n"), ("shell", "export GREETING='hello world'\n")],
+)
+def test_text_formats_carry_the_version_and_the_variables(
+    client, shop, secret, greeting, fmt, line
+):
+    text = _get(client, shop, secret, format=fmt).content.decode()
+    assert "# version: 1\n" in text
+    assert line in text
+
+
+def test_port_is_set_at_runtime_but_not_during_the_build(client, shop, secret, greeting):
+    runtime = _get(client, shop, secret, phase="runtime").json()["variables"]
+    build = _get(client, shop, secret, phase="build").json()["variables"]
+    assert runtime["PORT"] == str(shop.internal_port)
+    assert build == {"GREETING": "hello world"}
+
+
+def test_etag_names_version_phase_and_format(client, shop, secret):
+    response = _get(client, shop, secret, phase="build", format="shell")
+    assert response["ETag"] == f'"{shop.environment_version}-build-shell"'
+
+
+def test_matching_if_none_match_is_304(client, shop, secret):
+    etag = _get(client, shop, secret, format="dotenv")["ETag"]
+    response = client.get(
+        _environment_url(shop), {"format": "dotenv"}, HTTP_IF_NONE_MATCH=etag, **_bearer(secret)
+    )
+    assert response.status_code == 304
+    assert response["ETag"] == etag
+
+
+def test_a_bumped_version_no_longer_matches_the_old_etag(client, team, shop, secret):
+    etag = _get(client, shop, secret)["ETag"]
+    bump_environments(team, applications=[shop])
+    response = client.get(_environment_url(shop), HTTP_IF_NONE_MATCH=etag, **_bearer(secret))
+    assert response.status_code == 200
+    assert response.json()["version"] == 2
+
+
+@pytest.mark.parametrize("params", [{"phase": "deploy"}, {"format": "yaml"}])
+def test_bad_phase_or_format_is_400(client, shop, secret, params):
+    assert _get(client, shop, secret, **params).status_code == 400
+
+
+def test_broken_reference_is_409_with_the_reason(client, shop, secret):
+    Variable.objects.create(application=shop, key="BROKEN", value="{{ nope.KEY }}")
+    response = _get(client, shop, secret)
+    assert response.status_code == 409
+    assert "{{ nope.KEY }}" in response.json()["error"]
+    assert "no application or database named 'nope'" in response.json()["error"]
+
+
+# Reporting deployments
+
+
+def test_deployment_records_the_deployed_version(client, shop, secret):
+    response = _deploy(client, shop, secret, {"version": 1})
+    shop.refresh_from_db()
+    assert shop.deployed_environment_version == 1
+    assert response.json() == {"deployed_version": 1, "current_version": 1, "restart_needed": False}
+
+
+def test_deploying_an_older_version_says_a_restart_is_needed(client, team, shop, secret):
+    bump_environments(team, applications=[shop])
+    response = _deploy(client, shop, secret, {"version": 1})
+    shop.refresh_from_db()
+    assert shop.needs_restart
+    assert response.json()["restart_needed"] is True
+
+
+def test_a_change_after_a_deployment_makes_the_application_need_a_restart(
+    client, team, shop, secret
+):
+    _deploy(client, shop, secret, {"version": 1})
+    bump_environments(team, applications=[shop])
+    shop.refresh_from_db()
+    assert shop.needs_restart
+
+
+@pytest.mark.parametrize("version", [0, 2])
+def test_version_outside_one_to_current_is_400(client, shop, secret, version):
+    response = _deploy(client, shop, secret, {"version": version})
+    shop.refresh_from_db()
+    assert response.status_code == 400
+    assert shop.deployed_environment_version is None
+
+
+@pytest.mark.parametrize("body", ["version=1", '{"version": "one"}', "[1]", ""])
+def test_body_that_is_not_a_version_in_json_is_400(client, shop, secret, body):
+    assert _deploy(client, shop, secret, body).status_code == 400
+
+
+def test_a_version_too_large_for_an_integer_is_400(client, shop, secret):
+    # 1e400 is valid JSON; Python reads it as float("inf").
+    assert _deploy(client, shop, secret, '{"version": 1e400}').status_code == 400
+
+
+def test_deployment_without_a_token_is_401(client, shop):
+    response = client.post(_deployments_url(shop), {"version": 1}, content_type="application/json")
+    assert response.status_code == 401
+
+
+def test_deployment_is_recorded_without_the_secret(client, shop, secret):
+    _deploy(client, shop, secret, {"version": 1})
+    entry = Activity.objects.get(verb="deployed")
+    assert (entry.target_type, entry.target_id, entry.changes) == (
+        "application",
+        shop.pk,
+        {"version": 1, "via": "CI"},
+    )
+    assert not any(secret in str(row) for row in Activity.objects.values_list())
+
+
+def test_deployment_needs_no_csrf_token(shop, secret):
+    client = Client(enforce_csrf_checks=True)
+    assert _deploy(client, shop, secret, {"version": 1}).status_code == 200
+
+
+def test_get_on_deployments_is_405(client, shop, secret):
+    assert client.get(_deployments_url(shop), **_bearer(secret)).status_code == 405

@@ -1,0 +1,140 @@
+"""`manage.py env` prints an application's resolved environment; `manage.py runenv` runs a
+command with exactly that environment and exits with the command's exit code."""
+
+import io
+import json
+import os
+import sys
+
+import dotenv
+import pytest
+from django.core.management import CommandError, call_command
+
+from connections.environment import resolve_environment
+from connections.models import Variable
+
+AWKWARD = 'it\'s "quoted" $HOME ${HOME} `id` & # : \\ back\nslash ünïcode ☃'
+
+# Reads the environment the kernel handed over at exec. The child's os.environ will not do: in
+# the C locale (no LANG, no LC_*) Python adds LC_CTYPE=C.UTF-8 to its own os.environ (PEP 538).
+DUMP_ENVIRONMENT = """
+import json, sys
+with open("/proc/self/environ", "rb") as f:
+    entries = [e.decode() for e in f.read().split(b"\\0") if e]
+with open(sys.argv[1], "w", encoding="utf-8") as f:
+    json.dump(dict(e.split("=", 1) for e in entries), f)
+"""
+
+
+@pytest.fixture
+def shop(make_application):
+    return make_application(name="Shop", slug="shop")
+
+
+@pytest.fixture
+def greeting(shop):
+    return Variable.objects.create(
+        application=shop, key="GREETING", value="hello world", build=True, runtime=True
+    )
+
+
+def _env(*args: str) -> str:
+    out = io.StringIO()
+    call_command("env", *args, stdout=out)
+    return out.getvalue()
+
+
+def _runenv(*args: str) -> int:
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("runenv", *args)
+    return exit_info.value.code
+
+
+# manage.py env
+
+
+def test_env_prints_dotenv_by_default(shop, greeting):
+    output = _env("shop")
+    assert "GREETING='hello world'\n" in output
+    assert dotenv.dotenv_values(stream=io.StringIO(output), interpolate=False) == {
+        "GREETING": "hello world",
+        "PORT": "8080",
+    }
+
+
+def test_env_prints_json_on_request(shop, greeting):
+    body = json.loads(_env("shop", "--format", "json"))
+    assert (body["application"], body["phase"], body["version"]) == ("acme/shop", "runtime", 1)
+    assert body["variables"] == {"GREETING": "hello world", "PORT": "8080"}
+
+
+def test_env_prints_shell_exports_on_request(shop, greeting):
+    output = _env("shop", "--format", "shell")
+    assert "export GREETING='hello world'\n" in output
+    assert "export PORT=8080\n" in output
+
+
+def test_env_build_phase_omits_port(shop, greeting):
+    body = json.loads(_env("shop", "--phase", "build", "--format", "json"))
+    assert body["variables"] == {"GREETING": "hello world"}
+
+
+def test_slug_shared_by_two_teams_must_be_qualified(shop, make_application, other_team):
+    make_application(team=other_team, slug="shop")
+    with pytest.raises(CommandError, match="ambiguous") as error:
+        _env("shop")
+    assert "acme/shop" in str(error.value)
+    assert "globex/shop" in str(error.value)
+
+
+def test_team_qualified_name_picks_that_team(shop, make_application, other_team):
+    make_application(team=other_team, slug="shop", internal_port=9000)
+    body = json.loads(_env("globex/shop", "--format", "json"))
+    assert (body["application"], body["variables"]["PORT"]) == ("globex/shop", "9000")
+
+
+def test_unknown_application_is_an_error(shop):
+    with pytest.raises(CommandError, match="No application named 'nope'"):
+        _env("nope")
+
+
+def test_broken_reference_is_an_error_with_the_reason(shop):
+    Variable.objects.create(application=shop, key="BROKEN", value="{{ nope.KEY }}")
+    with pytest.raises(CommandError, match="no application or database named 'nope'"):
+        _env("shop")
+
+
+# manage.py runenv
+
+
+def test_runenv_exits_with_the_command_exit_code(shop):
+    assert _runenv("shop", "--", "sh", "-c", "exit 3") == 3
+
+
+def test_runenv_gives_the_command_exactly_the_resolved_environment(shop, greeting, tmp_path):
+    Variable.objects.create(application=shop, key="AWKWARD", value=AWKWARD)
+    dump = tmp_path / "environ.json"
+    assert "DJANGO_ALLOW_ASYNC_UNSAFE" in os.environ  # set by the test settings; must not leak
+    assert _runenv("shop", "--", sys.executable, "-c", DUMP_ENVIRONMENT, str(dump)) == 0
+    received = json.loads(dump.read_text(encoding="utf-8"))
+    assert received == resolve_environment(shop, "runtime")
+    assert (received["PORT"], received["AWKWARD"]) == ("8080", AWKWARD)
+
+
+def test_runenv_build_phase_gets_no_port(shop, greeting, tmp_path):
+    dump = tmp_path / "environ.json"
+    _runenv("shop", "--phase", "build", "--", sys.executable, "-c", DUMP_ENVIRONMENT, str(dump))
+    assert json.loads(dump.read_text(encoding="utf-8")) == {"GREETING": "hello world"}
+
+
+def test_runenv_unknown_command_is_an_error(shop):
+    with pytest.raises(CommandError, match="no-such-program: command not found"):
+        call_command("runenv", "shop", "--", "no-such-program")
+
+
+def test_runenv_does_not_run_when_a_reference_is_broken(shop, tmp_path):
+    Variable.objects.create(application=shop, key="BROKEN", value="{{ nope.KEY }}")
+    marker = tmp_path / "ran"
+    with pytest.raises(CommandError, match=r"\{\{ nope\.KEY \}\}"):
+        call_command("runenv", "shop", "--", "sh", "-c", f"touch {marker}")
+    assert not marker.exists()

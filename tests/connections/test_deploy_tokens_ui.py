@@ -1,0 +1,58 @@
+"""Deploy tokens on the Settings page: created and shown once, stored hashed, revoked."""
+
+import pytest
+from django.urls import reverse
+
+from connections import tokens
+from connections.models import DeployToken
+from dashboard.models import Activity
+
+HTMX = {"HX-Request": "true"}
+
+
+def create_url(app):
+    return reverse("token_create", args=["acme", app.slug])
+
+
+def test_create_shows_the_secret_once(developer_client, app):
+    response = developer_client.post(create_url(app), {"name": "GitHub Actions"}, headers=HTMX)
+    secret = response.context["secret"]
+    token = DeployToken.objects.get()
+    page = developer_client.get(reverse("application_settings", args=["acme", app.slug]))
+    assert secret.encode() in response.content
+    assert secret not in (token.digest, token.prefix)
+    assert secret.encode() not in page.content
+    assert Activity.objects.get().changes == {"name": "GitHub Actions"}
+
+
+def test_a_name_is_required(developer_client, app):
+    response = developer_client.post(create_url(app), {"name": ""}, headers=HTMX)
+    assert response.context["form"].errors["name"]
+    assert not DeployToken.objects.exists()
+
+
+def test_viewer_gets_403(viewer_client, app):
+    assert viewer_client.post(create_url(app), {"name": "x"}).status_code == 403
+
+
+def test_outsider_gets_404(outsider_client, app):
+    assert outsider_client.post(create_url(app), {"name": "x"}).status_code == 404
+
+
+@pytest.fixture
+def token(owner, app):
+    return tokens.create_token(owner, app, "CI")[0]
+
+
+def test_revoke_deletes_and_records(developer_client, app, token):
+    url = reverse("token_revoke", args=["acme", app.slug, token.public_id])
+    assert developer_client.post(url, headers=HTMX).status_code == 204
+    assert not DeployToken.objects.exists()
+    assert Activity.objects.filter(verb="revoked deploy token").exists()
+
+
+def test_revoke_through_another_app_is_404(developer_client, token, make_application):
+    other = make_application(slug="other")
+    url = reverse("token_revoke", args=["acme", other.slug, token.public_id])
+    assert developer_client.post(url).status_code == 404
+    assert DeployToken.objects.exists()

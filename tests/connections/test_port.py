@@ -1,0 +1,68 @@
+"""Editing an application's internal port: PORT follows, the change is recorded."""
+
+import json
+
+from django.test import Client
+from django.urls import reverse
+
+from connections.environment import resolve_environment
+from dashboard.models import Activity
+
+HTMX = {"HX-Request": "true"}
+
+
+def url(app):
+    return reverse("port_edit", args=["acme", app.slug])
+
+
+def test_outsider_gets_404(outsider_client, app):
+    assert outsider_client.post(url(app), {"internal_port": "9000"}).status_code == 404
+
+
+def test_viewer_gets_403(viewer_client, app):
+    assert viewer_client.post(url(app), {"internal_port": "9000"}).status_code == 403
+
+
+def test_csrf_is_enforced(developer, app):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(developer)
+    assert client.post(url(app), {"internal_port": "9000"}).status_code == 403
+
+
+def test_new_port_becomes_port_at_runtime(developer_client, app):
+    response = developer_client.post(url(app), {"internal_port": "9000"}, headers=HTMX)
+    app.refresh_from_db()
+    assert json.loads(response.headers["HX-Trigger"])["closeModal"] is True
+    assert resolve_environment(app, "runtime")["PORT"] == "9000"
+    assert app.environment_version == 2
+
+
+def test_change_is_recorded_with_old_and_new(developer_client, app):
+    developer_client.post(url(app), {"internal_port": "9000"}, headers=HTMX)
+    assert Activity.objects.get().changes == {"old": 8080, "new": 9000}
+
+
+def test_same_port_changes_nothing(developer_client, app):
+    developer_client.post(url(app), {"internal_port": "8080"}, headers=HTMX)
+    app.refresh_from_db()
+    assert app.environment_version == 1
+    assert not Activity.objects.exists()
+
+
+def test_out_of_range_is_explained_in_the_modal(developer_client, app):
+    response = developer_client.post(url(app), {"internal_port": "0"}, headers=HTMX)
+    assert response.status_code == 200
+    assert b"A port is a number from 1 to 65535." in response.content
+    app.refresh_from_db()
+    assert app.internal_port == 8080
+
+
+def test_reserved_port_is_refused(developer_client, app):
+    response = developer_client.post(url(app), {"internal_port": "22"}, headers=HTMX)
+    assert b"reserved by the platform" in response.content
+
+
+def test_text_is_refused_without_a_500(developer_client, app):
+    response = developer_client.post(url(app), {"internal_port": "eighty"}, headers=HTMX)
+    assert response.status_code == 200
+    assert response.context["form"].errors["internal_port"]
