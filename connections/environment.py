@@ -36,22 +36,37 @@ class UnresolvedEnvironment(Exception):
     """A value that cannot be resolved; the message says which and why, never a secret."""
 
 
-def connection_url(database: Database) -> str:
-    """The internal connection URL, with user and password percent-encoded so it parses back."""
+def endpoint(database: Database, *, external: bool = False) -> tuple[str, int]:
+    """Host and port of the internal connection, or of the external one when it is on."""
+    if not external:
+        return database.internal_host, database.internal_port
+    if not database.internet_access or database.public_endpoint is None:
+        raise UnresolvedEnvironment(
+            f"{database.name}'s external connections are off, so its external details are "
+            "unavailable. Turn them on in the database's Network tab, or remove this variable."
+        )
+    return database.public_endpoint
+
+
+def connection_url(database: Database, *, external: bool = False) -> str:
+    """The connection URL, with user and password percent-encoded so it parses back."""
+    host, port = endpoint(database, external=external)
+    if ":" in host:
+        host = f"[{host}]"
     user = quote(database.username, safe="")
     password = quote(database.password, safe="")
     path = "0" if database.engine == Engine.REDIS else quote(database.database_name, safe="")
     scheme = URL_SCHEMES[Engine(database.engine)]
-    return f"{scheme}://{user}:{password}@{database.internal_host}:{database.internal_port}/{path}"
+    return f"{scheme}://{user}:{password}@{host}:{port}/{path}"
 
 
-def linked_value(database: Database, field: str) -> str:
+def linked_value(database: Database, field: str, *, external: bool = False) -> str:
     """The current value of one connection detail of ``database``."""
     match LinkedField(field):
         case LinkedField.HOST:
-            return database.internal_host
+            return endpoint(database, external=external)[0]
         case LinkedField.PORT:
-            return str(database.internal_port)
+            return str(endpoint(database, external=external)[1])
         case LinkedField.NAME:
             return database.database_name
         case LinkedField.USER:
@@ -59,7 +74,7 @@ def linked_value(database: Database, field: str) -> str:
         case LinkedField.PASSWORD:
             return database.password
         case LinkedField.URL:
-            return connection_url(database)
+            return connection_url(database, external=external)
 
 
 def references_in(value: str) -> list[tuple[str, str]]:
@@ -88,7 +103,8 @@ class TeamEnvironments:
         self.team = team
         self.applications = {app.slug: app for app in Application.objects.filter(team=team)}
         self.databases = {
-            db.slug: db for db in Database.objects.filter(team=team).select_related("region")
+            db.slug: db
+            for db in Database.objects.filter(team=team).select_related("region", "server")
         }
         for database in self.databases.values():
             database.team = team
@@ -134,7 +150,8 @@ class TeamEnvironments:
             path = " → ".join(str(f) for f in (*stack[stack.index(frame) :], frame))
             raise UnresolvedEnvironment(f"References go round in a circle: {path}.")
         if variable.is_linked:
-            return linked_value(variable.connection.database, variable.linked_field)
+            database = variable.connection.database
+            return linked_value(database, variable.linked_field, external=variable.external)
         return REFERENCE.sub(
             lambda match: self._follow(match["slug"], match["key"], phase, (*stack, frame)),
             variable.value,

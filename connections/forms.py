@@ -17,6 +17,11 @@ BUILD_REFUSAL = (
     "the database's external connection details."
 )
 
+EXTERNAL_RUNTIME_REFUSAL = (
+    "This variable follows the database's external connection details, which exist for the "
+    "build only. At runtime the application uses the internal connection's variables."
+)
+
 
 class ConnectionForm(forms.Form):
     """Pick the other side of a connection and, optionally, the keys of its variables.
@@ -162,8 +167,11 @@ class VariableForm(forms.ModelForm):
     def clean(self) -> dict:
         cleaned = super().clean()
         build, runtime = cleaned.get("build"), cleaned.get("runtime")
-        if self.instance.is_linked and build:
+        if self.instance.is_linked and not self.instance.external and build:
             self.add_error("build", BUILD_REFUSAL)
+            return cleaned
+        if self.instance.external and runtime:
+            self.add_error("runtime", EXTERNAL_RUNTIME_REFUSAL)
             return cleaned
         if not build and not runtime:
             self.add_error(

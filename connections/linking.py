@@ -105,3 +105,47 @@ def disconnect(actor: AbstractBaseUser, connection: Connection) -> list[str]:
         removed_variables=keys,
     )
     return keys
+
+
+@transaction.atomic
+def add_external_build_variables(actor: AbstractBaseUser, connection: Connection) -> list[str]:
+    """Give the build the same keys as the connection's runtime variables, linked to the
+    database's external details: the second way out for a build step that needs the database.
+
+    Raises :class:`ConnectionRefused` when the database has no external connection or a key is
+    already defined for the build.
+    """
+    application, database = connection.application, connection.database
+    if not database.internet_access or database.public_endpoint is None:
+        raise ConnectionRefused(
+            f"{database.name} has external connections off. Turn them on in its Network tab first."
+        )
+    runtime = {v.linked_field: v.key for v in connection.variables.filter(external=False)}
+    keys = runtime or {field.value: key for field, key in proposed_keys().items()}
+    taken = clashing_keys(application, list(keys.values()), "build")
+    if taken:
+        raise ConnectionRefused(
+            f"{', '.join(sorted(taken))} already defined for the build; rename or remove first."
+        )
+    Variable.objects.bulk_create(
+        Variable(
+            application=application,
+            key=key,
+            build=True,
+            runtime=False,
+            connection=connection,
+            linked_field=field,
+            external=True,
+        )
+        for field, key in keys.items()
+    )
+    bump_environments(application.team, applications=[application])
+    activity.record(
+        actor,
+        application.team,
+        "added build variables from the external details of",
+        database,
+        application=application.slug,
+        variables=sorted(keys.values()),
+    )
+    return sorted(keys.values())

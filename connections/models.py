@@ -74,8 +74,9 @@ class Variable(models.Model):
 
     A plain variable holds a value (which may reference other resources, ``{{ slug.KEY }}``). A
     linked variable holds no value: it follows one field of its connection's database, so it
-    always shows the current details. Linked variables are runtime-only, because the internal
-    network is not live during a build.
+    always shows the current details. A link to the internal details is runtime-only, because
+    the internal network is not live during a build; a link to the external details is
+    build-only, the way out for a build step that needs the database.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -88,6 +89,9 @@ class Variable(models.Model):
         Connection, null=True, blank=True, on_delete=models.CASCADE, related_name="variables"
     )
     linked_field = models.CharField(max_length=20, choices=LinkedField.choices, blank=True)
+    # A linked variable follows the internal details (runtime only) or, as the way out for a
+    # build that needs the database, the external ones (build only).
+    external = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -107,8 +111,12 @@ class Variable(models.Model):
                 name="variable_linked_field_iff_connection",
             ),
             models.CheckConstraint(
-                condition=Q(connection__isnull=True) | Q(build=False),
-                name="variable_linked_is_runtime_only",
+                condition=Q(connection__isnull=True) | Q(external=True) | Q(build=False),
+                name="variable_internal_link_is_runtime_only",
+            ),
+            models.CheckConstraint(
+                condition=Q(external=False) | Q(connection__isnull=False, runtime=False),
+                name="variable_external_link_is_build_only",
             ),
             models.UniqueConstraint(
                 fields=["application", "key"],

@@ -24,6 +24,11 @@ team_urls = [
         name="variable_delete",
     ),
     path("apps/<slug:app>/build-fix/", views.build_fix, name="build_fix"),
+    path(
+        "apps/<slug:app>/connections/<slug:db>/external-build-variables/",
+        views.external_build_variables,
+        name="external_build_variables",
+    ),
     path("apps/<slug:app>/tokens/new/", views.token_create, name="token_create"),
     path("apps/<slug:app>/tokens/<uuid:token>/revoke/", views.token_revoke, name="token_revoke"),
     path("databases/<slug:db>/", views.database_detail, name="database_detail"),

@@ -3,6 +3,7 @@ and render; modals answer htmx with a fragment and, on success, an ``HX-Trigger`
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -57,7 +58,9 @@ def _page(
 def _app_context(application: Application, role: object, tab: str) -> dict:
     environments = TeamEnvironments(application.team)
     connections = list(
-        application.connections.select_related("database__region").order_by("database__name")
+        application.connections.select_related("database__region", "database__server").order_by(
+            "database__name"
+        )
     )
     for connection in connections:
         connection.database.team = application.team
@@ -395,6 +398,26 @@ def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
         "connections/build_fix_modal.html",
         {"team": application.team, "role": role, "application": application, "plan": plan},
     )
+
+
+@login_required
+@require_POST
+def external_build_variables(request: HttpRequest, team: str, app: str, db: str) -> HttpResponse:
+    """The second way out: build-only variables linked to the database's external details."""
+    application, _ = get_application_for_user(request, team, app, change=True)
+    connection = get_object_or_404(
+        Connection.objects.select_related("database__server", "database__region"),
+        application=application,
+        database__slug=db,
+    )
+    connection.application = application
+    try:
+        linking.add_external_build_variables(request.user, connection)
+    except linking.ConnectionRefused as refusal:
+        messages.error(request, str(refusal))
+    if request.htmx:
+        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+    return redirect(application_page(application, "settings"))
 
 
 # Deploy tokens -------------------------------------------------------------------------------

@@ -176,6 +176,16 @@ class Database(models.Model):
     # Reachable from outside the regional network: the external connection and Internet access
     # are this one setting.
     internet_access = models.BooleanField(default=False)
+    # On by default for dedicated resources (see save()); then every connection must use TLS.
+    force_tls = models.BooleanField(default=False)
+    # Where the database really lives; none means recorded but not provisioned.
+    server = models.ForeignKey(
+        "DatabaseServer",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="databases",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -198,12 +208,21 @@ class Database(models.Model):
                 name="database_name_is_identifier",
             ),
             models.CheckConstraint(
+                condition=Q(internet_access=False) | Q(force_tls=True),
+                name="database_internet_access_needs_tls",
+            ),
+            models.CheckConstraint(
                 condition=Q(username__regex=IDENTIFIER_PATTERN), name="database_user_is_identifier"
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if self._state.adding and self.resource_model == ResourceModel.DEDICATED:
+            self.force_tls = True
+        super().save(*args, **kwargs)
 
     @property
     def internal_port(self) -> int:
@@ -212,7 +231,17 @@ class Database(models.Model):
     @property
     def internal_host(self) -> str:
         """The name applications of the region resolve over the regional network."""
+        if self.server is not None:
+            return self.server.internal_host
         return f"{self.slug}.{self.team.slug}.{self.region.slug}.internal"
+
+    @property
+    def public_endpoint(self) -> tuple[str, int] | None:
+        """Host and port for external connections, when the server has a public endpoint."""
+        server = self.server
+        if server is None or not server.public_host or server.public_port is None:
+            return None
+        return server.public_host, server.public_port
 
     def derive_identifiers(self) -> None:
         """Name the database and its user after the slug, as the engines' identifiers allow."""
