@@ -50,5 +50,6 @@ api_urls = [
 
 urlpatterns = [
     path("t/<slug:team>/", include(team_urls)),
+    path("t/<slug:team>/", include("connections.network_urls")),
     path("api/", include(api_urls)),
 ]
