@@ -1,3 +1,3 @@
 """URLs of the database's Network tab (network exposure), mounted under t/<team>/."""
 
-team_urls: list = []
+urlpatterns: list = []
