@@ -9,6 +9,7 @@ from connections.linking import PREFIX_PATTERN, clashing_keys, key_error, propos
 from connections.models import LinkedField, Phase, Variable
 from dashboard.forms import validate_application_port
 from dashboard.models import Application, Database
+from dashboard.passwords import generate_password, policy_failures
 
 BUILD_REFUSAL = (
     "Variables linked to an internal connection are available at runtime only: the internal "
@@ -226,3 +227,43 @@ class DeployTokenForm(forms.Form):
     name = forms.CharField(
         max_length=100, help_text="Where the token will live, e.g. “GitHub Actions”."
     )
+
+
+class ChangePasswordForm(forms.Form):
+    """A new password typed by hand, or none with ``generate`` to have one made."""
+
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        label="New password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters with a lowercase letter, an uppercase letter, a digit "
+        "and one of , & * [ ] : ' $ ` \"",
+    )
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if self.data.get("generate"):
+            return generate_password()
+        if not password:
+            raise forms.ValidationError("Type a new password, or generate one.")
+        failures = policy_failures(password)
+        if failures:
+            raise forms.ValidationError([f"Needs {rule}." for rule in failures])
+        return password
+
+
+class DeleteDatabaseForm(forms.Form):
+    """Deleting is confirmed by typing the database's slug."""
+
+    confirm = forms.CharField(label="Type the database's slug to confirm")
+
+    def __init__(self, *args: object, database: Database, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.database = database
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.database.slug:
+            raise forms.ValidationError(f"Type {self.database.slug} exactly to delete it.")
+        return typed

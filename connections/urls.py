@@ -32,6 +32,11 @@ team_urls = [
     path("apps/<slug:app>/tokens/new/", views.token_create, name="token_create"),
     path("apps/<slug:app>/tokens/<uuid:token>/revoke/", views.token_revoke, name="token_revoke"),
     path("databases/<slug:db>/", views.database_detail, name="database_detail"),
+    path("databases/<slug:db>/password/", views.password_change, name="password_change"),
+    path("databases/<slug:db>/password/copies/", views.copy_replace, name="copy_replace"),
+    path("databases/<slug:db>/probe/", views.database_probe, name="database_probe"),
+    path("databases/<slug:db>/reveal/", views.credentials_reveal, name="credentials_reveal"),
+    path("databases/<slug:db>/delete/", views.database_delete, name="database_delete"),
     path(
         "databases/<slug:db>/connections/new/",
         views.connection_add_for_database,

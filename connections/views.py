@@ -5,6 +5,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,13 +13,26 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import linking, tokens
+from connections import credentials, linking, tokens
 from connections.buildcheck import database_steps, plan_move_to_start
-from connections.environment import TeamEnvironments, UnresolvedEnvironment, bump_environments
-from connections.forms import ConnectionForm, DeployTokenForm, PortForm, VariableForm
+from connections.environment import (
+    TeamEnvironments,
+    UnresolvedEnvironment,
+    bump_environments,
+    connection_url,
+)
+from connections.forms import (
+    ChangePasswordForm,
+    ConnectionForm,
+    DeleteDatabaseForm,
+    DeployTokenForm,
+    PortForm,
+    VariableForm,
+)
 from connections.models import Connection, DeployToken, Phase, Variable
-from dashboard import activity
+from dashboard import activity, provisioning
 from dashboard.access import get_application_for_user, get_database_for_user
+from dashboard.engines import EngineError, engine_for
 from dashboard.masking import MASK
 from dashboard.models import Application, Database
 
@@ -143,6 +157,7 @@ def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
         "tab": "overview",
         "connections": connections,
         "mask": MASK,
+        "external": credentials.external_details_available(database),
     }
     return _page(request, "connections/database_overview.html", ("applications",), context)
 
@@ -449,3 +464,140 @@ def token_revoke(request: HttpRequest, team: str, app: str, token: str) -> HttpR
     token.application = application
     tokens.revoke_token(request.user, token)
     return _done(request, application_page(application, "settings"), "tokensChanged")
+
+
+# Credentials ---------------------------------------------------------------------------------
+
+
+def _database_page(database: Database) -> str:
+    return reverse("database_detail", args=[database.team.slug, database.slug])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Change the database's password: applied on the server first, then stored."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    form = ChangePasswordForm(request.POST or None)
+    context = {"team": database.team, "role": role, "database": database, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = credentials.change_password(
+                request.user, database, form.cleaned_data["password"]
+            )
+        except credentials.PasswordChangeFailed as failure:
+            form.add_error(None, str(failure))
+        else:
+            context["change"] = change
+            context["copies"] = [
+                (
+                    copy,
+                    signing.dumps([str(copy.variable.public_id), copy.replacement], salt=COPY_SALT),
+                )
+                for copy in change.copies
+            ]
+            response = _modal(request, "connections/password_modal.html", context)
+            response["HX-Trigger"] = json.dumps({"connectionsChanged": True})
+            return response
+    return _modal(request, "connections/password_modal.html", context)
+
+
+COPY_SALT = "connections.replace-copied-password"
+
+
+@login_required
+@require_POST
+def copy_replace(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Replace a copied old password with a reference that follows the database."""
+    database, _ = get_database_for_user(request, team, db, change=True)
+    try:
+        public_id, replacement = signing.loads(
+            request.POST.get("copy", ""), salt=COPY_SALT, max_age=24 * 3600
+        )
+        variable = Variable.objects.select_related("application").get(
+            public_id=public_id, application__team=database.team, connection__isnull=True
+        )
+    except (signing.BadSignature, ValueError, Variable.DoesNotExist):
+        raise Http404("No such copy.") from None
+    with transaction.atomic():
+        variable.value = replacement
+        variable.save(update_fields=["value", "updated_at"])
+        bump_environments(database.team, applications=[variable.application])
+        activity.record(
+            request.user,
+            database.team,
+            "linked a copied password of",
+            variable.application,
+            key=variable.key,
+            database=database.slug,
+        )
+    return render(request, "connections/password_modal.html#replaced", {"variable": variable})
+
+
+@login_required
+@require_POST
+def database_probe(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Test connection: connect with the database's own credentials and say what happened."""
+    database, _ = get_database_for_user(request, team, db)
+    result = (
+        engine_for(database.server).probe(database, database.password) if database.server else None
+    )
+    return render(
+        request,
+        "connections/database_overview.html#probe",
+        {"database": database, "result": result},
+    )
+
+
+@login_required
+@require_POST
+def credentials_reveal(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Show the password, the URL and the client command; recorded, and not for viewers."""
+    database, _ = get_database_for_user(request, team, db, change=True)
+    external = request.POST.get("endpoint") == "external"
+    if external and not credentials.external_details_available(database):
+        raise Http404("External connections are off.")
+    activity.record(
+        request.user,
+        database.team,
+        "revealed the credentials of",
+        database,
+        endpoint="external" if external else "internal",
+    )
+    context = {
+        "database": database,
+        "secret": database.password,
+        "url": connection_url(database, external=external),
+        "command": credentials.cli_command(database, external=external),
+    }
+    return render(request, "connections/database_overview.html#revealed", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def database_delete(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Delete a database after its slug is typed: dropped on its server, then forgotten."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    form = DeleteDatabaseForm(request.POST or None, database=database)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                bump_environments(database.team, databases=[database])
+                activity.record(
+                    request.user,
+                    database.team,
+                    "deleted database",
+                    database,
+                    server=database.server.name if database.server else "not provisioned",
+                )
+                provisioning.drop(database)
+        except EngineError as error:
+            form.add_error(None, f"Nothing was deleted. {error}")
+        else:
+            target = reverse("database_list", args=[team])
+            if request.htmx:
+                return HttpResponse(status=204, headers={"HX-Redirect": target})
+            return redirect(target)
+    context = {"team": database.team, "role": role, "database": database, "form": form}
+    context["connections"] = database.connections.select_related("application")
+    return _modal(request, "connections/database_delete_modal.html", context)

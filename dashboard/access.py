@@ -54,7 +54,7 @@ def get_database_for_user(
     """Return the team's database and the user's role; 404 for outsiders, 403 for viewers."""
     team, role = get_team_for_user(request, team_slug, change=change)
     try:
-        database = Database.objects.select_related("region").get(team=team, slug=db_slug)
+        database = Database.objects.select_related("region", "server").get(team=team, slug=db_slug)
     except Database.DoesNotExist:
         raise Http404("No such database.") from None
     database.team = team

@@ -5,12 +5,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from dashboard import activity
+from dashboard import activity, provisioning
 from dashboard.access import (
     get_database_for_user,
     get_team_for_user,
     memberships_of,
 )
+from dashboard.engines import EngineError
 from dashboard.forms import ApplicationForm, DatabaseForm
 
 ACTIVITY_PAGE_SIZE = 50
@@ -75,18 +76,23 @@ def database_create(request: HttpRequest, team: str) -> HttpResponse:
     team_obj, role = get_team_for_user(request, team, change=True)
     form = DatabaseForm(request.POST or None, team=team_obj)
     if request.method == "POST" and form.is_valid():
-        database = form.save()
-        activity.record(
-            request.user,
-            team_obj,
-            "created database",
-            database,
-            engine=database.engine,
-            version=database.version,
-            region=database.region.slug,
-            resource_model=database.resource_model,
-        )
-        return redirect("database_detail", team=team, db=database.slug)
+        try:
+            database = provisioning.create(form.save(commit=False))
+        except EngineError as error:
+            form.add_error(None, f"The database was not created. {error}")
+        else:
+            activity.record(
+                request.user,
+                team_obj,
+                "created database",
+                database,
+                engine=database.engine,
+                version=database.version,
+                region=database.region.slug,
+                resource_model=database.resource_model,
+                server=database.server.name if database.server else "not provisioned",
+            )
+            return redirect("database_detail", team=team, db=database.slug)
     return render(
         request, "dashboard/database_form.html", {"team": team_obj, "role": role, "form": form}
     )

@@ -10,6 +10,8 @@ from django.test import Client
 
 from dashboard.models import Application, Database, Engine, Membership, Region, Role, Team
 
+pytest_plugins = ["tests.servers"]
+
 PASSWORD = "correct-horse-battery"
 _numbers = itertools.count(1)
 

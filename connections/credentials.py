@@ -1,0 +1,171 @@
+"""Changing a database's password everywhere it is used.
+
+The order is what makes it safe: the new password is applied on the real server first and stored
+only once the server accepted it; if storing fails, the old password is put back on the server.
+Changes to one database are serialised by locking its row before the server is touched, so two
+changes cannot interleave. Linked variables follow at once (they hold no copy), every connected
+application is marked as needing a restart, and copies the dashboard does not control are named.
+"""
+
+import logging
+import shlex
+from copy import copy
+from dataclasses import dataclass, field
+from urllib.parse import quote
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from connections.environment import bump_environments, connection_url, endpoint
+from connections.models import Variable
+from dashboard import activity
+from dashboard.engines import EngineError, engine_for
+from dashboard.models import Application, Database, Engine
+
+logger = logging.getLogger(__name__)
+
+
+class PasswordChangeFailed(Exception):
+    """The password was not changed; the message says why and is safe to show."""
+
+
+@dataclass(frozen=True)
+class CopiedPassword:
+    """A variable whose value holds a copy of the old password.
+
+    ``replacement`` is the reference that would follow the database from now on: offered when
+    the value is exactly the old password or the old internal URL, and the variable is not
+    needed during a build (a database's internal details are refused there). Other copies
+    (inside a longer value, an external URL) are for a person to update.
+    """
+
+    variable: Variable
+    replacement: str | None
+
+
+@dataclass
+class PasswordChange:
+    """What a password change did, for the result the user reads."""
+
+    database: Database
+    restarted: list[Application] = field(default_factory=list)
+    copies: list[CopiedPassword] = field(default_factory=list)
+
+
+def change_password(
+    actor: AbstractBaseUser, database: Database, new_password: str
+) -> PasswordChange:
+    """Apply ``new_password`` on the server, then store it; never one without the other.
+
+    Raises :class:`PasswordChangeFailed` when the server refuses or cannot be reached, or when
+    storing failed (the old password is then back on the server).
+    """
+    applied_on: Database | None = None
+    old_password = ""
+    try:
+        with transaction.atomic():
+            # Lock the row before touching the server: a second change waits for this one.
+            Database.objects.filter(pk=database.pk).update(updated_at=timezone.now())
+            current = Database.objects.select_related("server", "team", "region").get(
+                pk=database.pk
+            )
+            old_password = current.password
+            if current.server is not None:
+                engine_for(current.server).set_password(current, new_password)
+                applied_on = current
+            current.password = new_password
+            current.save(update_fields=["password", "updated_at"])
+            affected = bump_environments(current.team, databases=[current])
+            activity.record(
+                actor,
+                current.team,
+                "changed the password of",
+                current,
+                applied_on_server=current.server.name if current.server else "not provisioned",
+                applications_to_restart=len(affected),
+            )
+    except EngineError as error:
+        raise PasswordChangeFailed(f"Nothing was changed. {error}") from None
+    except Exception:
+        if applied_on is None:
+            raise
+        _put_back(applied_on, old_password)
+        raise PasswordChangeFailed(
+            "Nothing was changed: the dashboard could not store the new password, so the old "
+            "one was put back on the server."
+        ) from None
+    database.password = new_password
+    return PasswordChange(
+        database=current,
+        restarted=list(Application.objects.filter(pk__in=affected).order_by("name")),
+        copies=copies_of(current, old_password),
+    )
+
+
+def _put_back(database: Database, old_password: str) -> None:
+    try:
+        engine_for(database.server).set_password(database, old_password)
+    except EngineError:
+        # The one case where server and dashboard disagree: say so loudly to the operators.
+        logger.critical(
+            "Could not restore the previous password of database %s on server %s after a "
+            "failed save; the server now holds a password the dashboard does not know.",
+            database.pk,
+            database.server.name,
+        )
+        raise
+
+
+def copies_of(database: Database, password: str) -> list[CopiedPassword]:
+    """Plain variables of the team that hold ``password``, as is or percent-encoded in a URL."""
+    if not password:
+        return []
+    encoded = quote(password, safe="")
+    old = copy(database)
+    old.password = password
+    exact = {
+        password: f"{{{{ {database.slug}.DB_PASSWORD }}}}",
+        connection_url(old): f"{{{{ {database.slug}.DATABASE_URL }}}}",
+    }
+    variables = Variable.objects.filter(
+        application__team=database.team, connection__isnull=True
+    ).select_related("application")
+    return [
+        CopiedPassword(variable, None if variable.build else exact.get(variable.value))
+        for variable in variables
+        if password in variable.value or encoded in variable.value
+    ]
+
+
+def cli_command(database: Database, *, external: bool) -> str:
+    """A ready command line for the engine's own client, quoted to survive any password."""
+    host, port = endpoint(database, external=external)
+    user, password = database.username, database.password
+    match Engine(database.engine):
+        case Engine.POSTGRESQL:
+            url = connection_url(database, external=external)
+            if database.force_tls:
+                url += "?sslmode=require"
+            return f"psql {shlex.quote(url)}"
+        case Engine.MYSQL | Engine.MARIADB:
+            tls = {Engine.MYSQL: ["--ssl-mode=REQUIRED"], Engine.MARIADB: ["--ssl"]}
+            args = [
+                "mysql",
+                f"--host={host}",
+                f"--port={port}",
+                f"--user={user}",
+                f"--password={password}",
+                *(tls[Engine(database.engine)] if database.force_tls else []),
+                database.database_name,
+            ]
+        case Engine.REDIS:
+            args = ["redis-cli", "-h", host, "-p", str(port), "--user", user, "--pass", password]
+            args += ["--no-auth-warning", *(["--tls"] if database.force_tls else [])]
+    return shlex.join(args)
+
+
+def external_details_available(database: Database) -> bool:
+    """Whether the external connection details can work: the database is reachable from the
+    Internet and its server has a public endpoint."""
+    return database.internet_access and database.public_endpoint is not None
