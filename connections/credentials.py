@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from connections.environment import bump_environments, connection_url, endpoint
@@ -65,8 +65,15 @@ def change_password(
     old_password = ""
     try:
         with transaction.atomic():
-            # Lock the row before touching the server: a second change waits for this one.
-            Database.objects.filter(pk=database.pk).update(updated_at=timezone.now())
+            # Lock the row before touching the server: a second change waits for this one
+            # (or, where the store cannot wait, is refused before anything happened).
+            try:
+                Database.objects.filter(pk=database.pk).update(updated_at=timezone.now())
+            except OperationalError:
+                raise PasswordChangeFailed(
+                    "Nothing was changed: another change to this database is under way. "
+                    "Try again in a moment."
+                ) from None
             current = Database.objects.select_related("server", "team", "region").get(
                 pk=database.pk
             )
@@ -87,6 +94,8 @@ def change_password(
             )
     except EngineError as error:
         raise PasswordChangeFailed(f"Nothing was changed. {error}") from None
+    except PasswordChangeFailed:
+        raise
     except Exception:
         if applied_on is None:
             raise

@@ -226,6 +226,9 @@ class Database(models.Model):
 
     @property
     def internal_port(self) -> int:
+        """The engine's port, or the one its server listens on; never chosen by users."""
+        if self.server is not None:
+            return self.server.internal_port
         return Engine(self.engine).internal_port
 
     @property

@@ -76,7 +76,8 @@ class MySQLEngine:
                 host=self.server.internal_host,
                 port=self.server.internal_port,
                 user=database.username,
-                password=password,
+                # Bytes: PyMySQL would encode a str as latin-1, the server hashed UTF-8.
+                password=password.encode(),
                 database=database.database_name,
                 connect_timeout=CONNECT_TIMEOUT,
             )

@@ -37,3 +37,25 @@ def test_activity_page_does_not_grow_with_records(developer_client, team, develo
     for number in range(30):
         activity.record(developer, team, f"did thing {number}")
     assert _queries(developer_client, url) == one
+
+
+def test_database_list_with_servers_does_not_grow(developer_client, make_database, region):
+    from dashboard.models import DatabaseServer
+
+    def provisioned():
+        server = DatabaseServer.objects.create(
+            name=f"pg-{DatabaseServer.objects.count()}",
+            engine="postgresql",
+            region=region,
+            admin_url="postgresql://admin:pw@10.0.0.1:5432/postgres",
+            internal_host="10.0.0.1",
+            internal_port=5433,
+        )
+        return make_database(server=server)
+
+    url = reverse("database_list", args=["acme"])
+    provisioned()
+    one = _queries(developer_client, url)
+    for _ in range(20):
+        provisioned()
+    assert _queries(developer_client, url) == one

@@ -1,0 +1,142 @@
+"""The Overview's connection details: internal always, external only when it can work; secrets
+masked until revealed, revealing recorded and refused to viewers; Test connection."""
+
+import secrets
+from html import escape
+
+import pytest
+from django.urls import reverse
+
+from connections.credentials import cli_command
+from dashboard.engines import engine_for
+from dashboard.models import Activity, DatabaseServer
+from tests.servers import register
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def server(region):
+    return DatabaseServer.objects.create(
+        name="pg-fra1",
+        engine="postgresql",
+        region=region,
+        admin_url="postgresql://admin:pw@10.0.0.5:5432/postgres",
+        internal_host="pg.fra1.internal",
+        internal_port=5432,
+        public_host="pg.fra1.example.net",
+        public_port=25432,
+    )
+
+
+@pytest.fixture
+def database(make_database, server):
+    return make_database(slug="shop-db", server=server)
+
+
+def page(client, database):
+    return client.get(reverse("database_detail", args=["acme", database.slug])).content.decode()
+
+
+def reveal(client, database, endpoint):
+    url = reverse("credentials_reveal", args=["acme", database.slug])
+    return client.post(url, {"endpoint": endpoint}, headers=HTMX)
+
+
+def test_external_details_are_absent_while_external_connections_are_off(developer_client, database):
+    content = page(developer_client, database)
+    assert 'data-testid="external-off"' in content
+    assert "pg.fra1.example.net" not in content
+    assert reverse("database_network", args=["acme", "shop-db"]) in content
+
+
+def test_external_details_appear_when_on_with_secrets_masked(developer_client, database):
+    database.force_tls = database.internet_access = True
+    database.save()
+    content = page(developer_client, database)
+    assert "pg.fra1.example.net" in content
+    assert "25432" in content
+    assert escape(database.password) not in content
+
+
+def test_revealing_is_recorded(developer_client, database):
+    response = reveal(developer_client, database, "internal")
+    assert escape(database.password) in response.content.decode()
+    assert Activity.objects.get().changes == {"endpoint": "internal"}
+
+
+def test_viewers_cannot_reveal(viewer_client, database):
+    assert reveal(viewer_client, database, "internal").status_code == 403
+    assert not Activity.objects.exists()
+
+
+def test_viewers_are_not_offered_reveal_or_change(viewer_client, database):
+    content = page(viewer_client, database)
+    assert "Reveal" not in content
+    assert "Change password" not in content
+
+
+def test_external_reveal_is_404_while_off(developer_client, database):
+    assert reveal(developer_client, database, "external").status_code == 404
+
+
+def test_external_reveal_gives_the_public_endpoint_and_a_tls_command(developer_client, database):
+    database.force_tls = database.internet_access = True
+    database.save()
+    content = reveal(developer_client, database, "external").content.decode()
+    assert "@pg.fra1.example.net:25432/" in content
+    assert "sslmode=require" in content
+
+
+@pytest.mark.parametrize(
+    ("engine", "start"),
+    [
+        ("postgresql", "psql postgresql://"),
+        ("mariadb", "mysql --host="),
+        ("redis", "redis-cli -h"),
+    ],
+)
+def test_cli_command_fits_the_engine(make_database, server, engine, start):
+    database = make_database(engine=engine, server=server)
+    # shlex quotes only when needed; a percent-encoded URL needs none.
+    assert cli_command(database, external=False).replace("'", "").startswith(start)
+
+
+def test_outsider_gets_404(outsider_client, database):
+    assert reveal(outsider_client, database, "internal").status_code == 404
+
+
+class TestProbe:
+    def url(self, database):
+        return reverse("database_probe", args=["acme", database.slug])
+
+    def test_reports_success_version_tls_and_round_trip(
+        self, viewer_client, any_server, make_database
+    ):
+        database = make_database(
+            slug=f"t{secrets.token_hex(4)}", engine=any_server.engine, server=any_server
+        )
+        engine_for(any_server).create(database, database.password)
+        try:
+            content = viewer_client.post(self.url(database), headers=HTMX).content.decode()
+        finally:
+            engine_for(any_server).drop(database)
+        assert "Connected" in content
+        assert "TLS off" in content
+        assert " ms" in content
+
+    def test_reports_the_servers_error(
+        self, developer_client, postgresql_endpoint, region, make_database
+    ):
+        server = register(postgresql_endpoint, region)
+        database = make_database(slug=f"t{secrets.token_hex(4)}", server=server)
+        content = developer_client.post(self.url(database), headers=HTMX).content.decode()
+        assert "Could not connect." in content
+        assert "password authentication failed" in content or "does not exist" in content
+
+    def test_a_database_without_server_says_so(self, developer_client, make_database):
+        content = developer_client.post(self.url(make_database()), headers=HTMX).content.decode()
+        assert "Not provisioned" in content
+
+    def test_get_is_refused(self, developer_client, database):
+        assert developer_client.get(self.url(database)).status_code == 405

@@ -1,0 +1,142 @@
+"""Creating and deleting databases through the dashboard really creates and drops them."""
+
+import secrets
+
+import pytest
+from django.urls import reverse
+
+from connections import linking
+from dashboard.engines import engine_for
+from dashboard.models import Activity, Database
+from tests.servers import register
+
+HTMX = {"HX-Request": "true"}
+
+
+def _create(client, region, engine="postgresql", version="16", slug=None):
+    slug = slug or f"t{secrets.token_hex(4)}"
+    data = {
+        "name": slug,
+        "slug": slug,
+        "engine": engine,
+        "version": version,
+        "region": region.pk,
+        "resource_model": "shared",
+    }
+    return client.post(reverse("database_create", args=["acme"]), data), slug
+
+
+@pytest.fixture
+def pg(postgresql_endpoint, region):
+    return register(postgresql_endpoint, region)
+
+
+def test_creating_creates_the_database_on_a_server_of_its_engine_and_region(
+    developer_client, pg, region
+):
+    _, slug = _create(developer_client, region)
+    database = Database.objects.get(slug=slug)
+    engine = engine_for(pg)
+    try:
+        assert database.server == pg
+        assert engine.probe(database, database.password).ok
+        assert Activity.objects.get(verb="created database").changes["server"] == pg.name
+    finally:
+        engine.drop(database)
+
+
+def test_a_server_refusal_records_nothing_and_says_why(developer_client, pg, region):
+    slug = f"t{secrets.token_hex(4)}"
+    # The role already exists on the server (created behind the dashboard's back).
+    ghost = Database(slug=slug, region=region)  # never saved: it only carries the names
+    ghost.derive_identifiers()
+    engine_for(pg).create(ghost, "Ghost-passw0rd!")
+    try:
+        response, _ = _create(developer_client, region, slug=slug)
+        errors = response.context["form"].non_field_errors()
+        assert "The database was not created" in errors[0]
+        assert "already exists" in errors[0]
+        assert pg.admin_url not in response.content.decode()
+        assert not Database.objects.filter(slug=slug).exists()
+    finally:
+        engine_for(pg).drop(ghost)
+
+
+def test_without_a_server_the_database_is_recorded_as_not_provisioned(developer_client, region):
+    _, slug = _create(developer_client, region, engine="redis", version="7.4")
+    database = Database.objects.get(slug=slug)
+    page = developer_client.get(reverse("database_detail", args=["acme", slug]))
+    assert database.server is None
+    assert b'data-testid="not-provisioned"' in page.content
+    assert b"Test connection" not in page.content
+
+
+def test_if_saving_fails_after_the_server_created_it_the_server_copy_is_dropped(
+    developer_client, pg, region, monkeypatch
+):
+    slug = f"t{secrets.token_hex(4)}"
+
+    def broken_save(self, *args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Database, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        _create(developer_client, region, slug=slug)
+    monkeypatch.undo()
+    ghost = Database(slug=slug, region=region, server=pg)
+    ghost.derive_identifiers()
+    assert not engine_for(pg).probe(ghost, "whatever").ok
+    engine_for(pg).create(ghost, "Proves-the-n4me-is-free")  # nothing left behind
+    engine_for(pg).drop(ghost)
+
+
+class TestDelete:
+    @pytest.fixture
+    def live(self, developer_client, pg, region):
+        _, slug = _create(developer_client, region)
+        return Database.objects.get(slug=slug)
+
+    def url(self, database):
+        return reverse("database_delete", args=["acme", database.slug])
+
+    def test_the_wrong_name_deletes_nothing(self, developer_client, live):
+        response = developer_client.post(self.url(live), {"confirm": "nope"}, headers=HTMX)
+        assert f"Type {live.slug} exactly" in response.content.decode()
+        assert Database.objects.filter(pk=live.pk).exists()
+        assert engine_for(live.server).probe(live, live.password).ok
+        engine_for(live.server).drop(live)
+
+    def test_the_typed_name_drops_it_on_the_server_and_bumps_connected_apps(
+        self, developer_client, owner, live, make_application
+    ):
+        app = make_application()
+        linking.connect(owner, app, live, linking.proposed_keys())
+        before = type(app).objects.get(pk=app.pk).environment_version
+        response = developer_client.post(self.url(live), {"confirm": live.slug}, headers=HTMX)
+        assert response.headers["HX-Redirect"] == reverse("database_list", args=["acme"])
+        assert not Database.objects.filter(pk=live.pk).exists()
+        assert not engine_for(live.server).probe(live, live.password).ok
+        assert type(app).objects.get(pk=app.pk).environment_version == before + 1
+        assert Activity.objects.filter(verb="deleted database").exists()
+
+    def test_an_unreachable_server_deletes_nothing(self, developer_client, live):
+        server = live.server
+        real_url = server.admin_url
+        server.admin_url = "postgresql://admin:x@127.0.0.1:1/postgres"
+        server.save()
+        response = developer_client.post(self.url(live), {"confirm": live.slug}, headers=HTMX)
+        assert "Nothing was deleted" in response.content.decode()
+        assert Database.objects.filter(pk=live.pk).exists()
+        server.admin_url = real_url
+        server.save()
+        engine_for(server).drop(live)
+
+    def test_viewer_gets_403(self, viewer_client, make_database):
+        database = make_database()
+        assert viewer_client.post(self.url(database), {"confirm": database.slug}).status_code == 403
+
+    def test_outsider_gets_404(self, outsider_client, make_database):
+        database = make_database()
+        assert (
+            outsider_client.post(self.url(database), {"confirm": database.slug}).status_code == 404
+        )
