@@ -9,7 +9,6 @@ team_urls = [
     path("apps/new/", views.application_create, name="application_create"),
     path("databases/", views.database_list, name="database_list"),
     path("databases/new/", views.database_create, name="database_create"),
-    path("databases/<slug:db>/network/", views.database_network, name="database_network"),
     path("databases/<slug:db>/activity/", views.database_activity, name="database_activity"),
     path("activity/", views.team_activity, name="team_activity"),
 ]

@@ -62,7 +62,7 @@ def application_create(request: HttpRequest, team: str) -> HttpResponse:
 @login_required
 def database_list(request: HttpRequest, team: str) -> HttpResponse:
     team_obj, role = get_team_for_user(request, team)
-    databases = team_obj.databases.select_related("region")
+    databases = team_obj.databases.select_related("region", "server")
     return render(
         request,
         "dashboard/database_list.html",
@@ -96,13 +96,6 @@ def database_create(request: HttpRequest, team: str) -> HttpResponse:
     return render(
         request, "dashboard/database_form.html", {"team": team_obj, "role": role, "form": form}
     )
-
-
-@login_required
-def database_network(request: HttpRequest, team: str, db: str) -> HttpResponse:
-    database, role = get_database_for_user(request, team, db)
-    context = {"team": database.team, "role": role, "database": database, "tab": "network"}
-    return render(request, "dashboard/database_network.html", context)
 
 
 @login_required

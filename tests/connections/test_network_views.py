@@ -1,0 +1,562 @@
+"""The database's Network tab: the page and its fragments, the reachability form, the Force TLS
+and Internet access modals, and adding and removing firewall rules."""
+
+import json
+
+import pytest
+from django.db import connection as db_connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from connections import exposure
+from connections.models import Connection, FirewallRule, RegionRange
+from dashboard.models import Activity, Database
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def ranges(region, other_region):
+    RegionRange.objects.create(region=region, network="10.20.0.0/16")
+    RegionRange.objects.create(region=other_region, network="10.30.0.0/16")
+
+
+@pytest.fixture
+def shared(make_database):
+    return make_database(name="Shop DB", slug="shop-db")
+
+
+@pytest.fixture
+def dedicated(make_database, ranges):
+    return make_database(name="Ledger", slug="ledger", resource_model="dedicated")
+
+
+def url(name, database, *args):
+    return reverse(name, args=["acme", database.slug, *args])
+
+
+def _reload(database):
+    return Database.objects.select_related("region", "team").get(pk=database.pk)
+
+
+def _events(response) -> dict:
+    return json.loads(response.headers["HX-Trigger"])
+
+
+# The tab -------------------------------------------------------------------------------------
+
+
+def test_shared_tab_shows_the_model_defaults(developer_client, shared):
+    content = developer_client.get(url("database_network", shared)).content.decode()
+    assert "Shared resources have no firewall" in content
+    assert "Turn on Internet access" in content
+    assert "Turn on Force TLS" in content
+
+
+def test_dedicated_tab_shows_an_empty_allowlist_and_how_to_start(developer_client, dedicated):
+    content = developer_client.get(url("database_network", dedicated)).content.decode()
+    assert "No rules yet, so nothing can reach Ledger" in content
+    assert "Allow Frankfurt" in content
+    assert "Turn on Internet access" not in content  # the rules decide, not a switch
+
+
+def test_viewer_sees_the_tab_without_buttons(viewer_client, dedicated):
+    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    response = viewer_client.get(url("database_network", dedicated))
+    assert response.status_code == 200
+    assert b"Office" in response.content
+    assert b"Add rule" not in response.content
+    assert b"Turn off Force TLS" not in response.content
+
+
+def test_outsider_gets_404_on_the_tab(outsider_client, dedicated):
+    assert outsider_client.get(url("database_network", dedicated)).status_code == 404
+
+
+def test_htmx_refresh_answers_the_exposure_fragment(developer_client, dedicated):
+    response = developer_client.get(
+        url("database_network", dedicated), headers={**HTMX, "HX-Target": "exposure"}
+    )
+    content = response.content.decode()
+    assert content.strip().startswith('<div id="exposure"')
+    assert 'hx-trigger="networkChanged from:body"' in content
+    assert "<html" not in content
+
+
+def test_rules_show_their_reach_and_redundancy(developer_client, dedicated, region):
+    exposure.add_region_rule(None, dedicated, region)
+    exposure.add_cidr_rule(None, dedicated, "203.0.0.0/16", "Provider")
+    FirewallRule.objects.create(database=dedicated, network="203.0.113.0/24", label="Office")
+    content = developer_client.get(url("database_network", dedicated)).content.decode()
+    assert "10.20.0.0/16" in content  # the managed rule's ranges
+    assert "65,536 IPv4 addresses" in content
+    assert "Redundant: “Provider” already allows all of it." in content
+
+
+def test_connected_applications_show_whether_they_reach_it(
+    developer_client, dedicated, make_application
+):
+    app = make_application(name="Storefront")
+    Connection.objects.create(application=app, database=dedicated)
+    content = developer_client.get(url("database_network", dedicated)).content.decode()
+    assert "Cannot reach it" in content
+    assert "managed/?region=fra1" in content
+
+
+def _queries(client, page: str) -> int:
+    client.get(page)
+    with CaptureQueriesContext(db_connection) as captured:
+        assert client.get(page).status_code == 200
+    return len(captured)
+
+
+def test_query_count_does_not_grow_with_rules(developer_client, dedicated, make_application):
+    page = url("database_network", dedicated)
+    app = make_application()
+    Connection.objects.create(application=app, database=dedicated)
+    exposure.add_cidr_rule(None, dedicated, "198.18.0.1", "Rule 0")
+    one = _queries(developer_client, page)
+    for number in range(1, 30):
+        exposure.add_cidr_rule(None, dedicated, f"198.18.{number}.0/24", f"Rule {number}")
+        Connection.objects.create(application=make_application(), database=dedicated)
+    assert FirewallRule.objects.count() == 30
+    assert _queries(developer_client, page) == one
+    assert one <= 8  # session, user, memberships, database, rules, ranges, apps, connections
+
+
+# The reachability form -------------------------------------------------------------------------
+
+
+def test_checking_an_allowed_address_names_the_rule(developer_client, dedicated):
+    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    response = developer_client.get(
+        url("database_network", dedicated),
+        {"source": "", "address": "203.0.113.9", "tls": "on"},
+        headers={**HTMX, "HX-Target": "reachability"},
+    )
+    content = response.content.decode()
+    assert content.strip().startswith('<section class="card" id="reachability"')
+    assert response.context["verdict"].allowed
+    assert "Reachable" in content
+    assert "Office" in content
+
+
+def test_checking_without_tls_says_force_tls_decided(developer_client, dedicated):
+    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    response = developer_client.get(
+        url("database_network", dedicated), {"source": "", "address": "203.0.113.9"}
+    )
+    assert response.context["verdict"].decided_by is exposure.Decider.FORCE_TLS
+
+
+def test_checking_an_application(developer_client, dedicated, make_application):
+    app = make_application(name="Storefront", slug="storefront")
+    response = developer_client.get(url("database_network", dedicated), {"source": "storefront"})
+    verdict = response.context["verdict"]
+    assert not verdict.allowed
+    assert verdict.reason.startswith("Storefront runs in Frankfurt.")
+    assert app.region == verdict.suggested_region
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["", "banana", "10.0.0.0/8", "1" * 500, "fe80::1%eth0", "999.1.1.1", "<script>", "::g"],
+)
+def test_garbage_in_the_address_box_is_explained_never_a_500(developer_client, dedicated, address):
+    response = developer_client.get(
+        url("database_network", dedicated), {"source": "", "address": address}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["address"]
+    assert response.context["verdict"] is None
+
+
+def test_an_unknown_application_is_an_error_not_a_500(developer_client, dedicated):
+    response = developer_client.get(url("database_network", dedicated), {"source": "nope"})
+    assert response.status_code == 200
+    assert response.context["form"].errors["source"]
+
+
+# Force TLS -----------------------------------------------------------------------------------
+
+
+def test_force_tls_modal_says_who_is_affected(developer_client, shared, make_application):
+    Connection.objects.create(application=make_application(name="Storefront"), database=shared)
+    response = developer_client.get(url("network_force_tls", shared), headers=HTMX)
+    content = response.content.decode()
+    assert "<html" not in content
+    assert "Storefront" in content
+    assert "sslmode=require" in content
+
+
+def test_force_tls_is_post_only_for_changes(developer_client, shared):
+    developer_client.get(url("network_force_tls", shared), {"state": "on"})
+    assert not _reload(shared).force_tls
+
+
+def test_outsider_gets_404_on_force_tls(outsider_client, shared):
+    assert (
+        outsider_client.post(url("network_force_tls", shared), {"state": "on"}).status_code == 404
+    )
+
+
+def test_viewer_gets_403_on_force_tls(viewer_client, shared):
+    assert viewer_client.get(url("network_force_tls", shared)).status_code == 403
+    assert viewer_client.post(url("network_force_tls", shared), {"state": "on"}).status_code == 403
+    assert not _reload(shared).force_tls
+
+
+def test_csrf_is_enforced_on_force_tls(developer, shared):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(developer)
+    assert client.post(url("network_force_tls", shared), {"state": "on"}).status_code == 403
+
+
+def test_turning_force_tls_on_closes_the_modal_and_refreshes_the_tab(developer_client, shared):
+    response = developer_client.post(
+        url("network_force_tls", shared), {"state": "on"}, headers=HTMX
+    )
+    assert response.status_code == 204
+    assert _events(response) == {"closeModal": True, "networkChanged": True}
+    assert _reload(shared).force_tls
+    assert Activity.objects.get().verb == "turned on Force TLS for"
+
+
+def test_without_javascript_the_change_redirects_to_the_tab(developer_client, shared):
+    response = developer_client.post(url("network_force_tls", shared), {"state": "on"})
+    assert response.status_code == 302
+    assert response.url == url("database_network", shared)
+
+
+def test_force_tls_off_is_refused_while_internet_access_is_on(developer_client, shared):
+    exposure.set_force_tls(None, shared, True)
+    exposure.set_internet_access(None, shared, True)
+    modal = developer_client.get(url("network_force_tls", shared), headers=HTMX).content.decode()
+    assert "Turn Internet access off first" in modal
+    response = developer_client.post(
+        url("network_force_tls", shared), {"state": "off"}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response.headers
+    assert b"Turn Internet access off first" in response.content
+    assert _reload(shared).force_tls
+
+
+def test_a_state_that_is_not_on_or_off_is_a_bad_request(developer_client, shared):
+    assert (
+        developer_client.post(url("network_force_tls", shared), {"state": "x"}).status_code == 400
+    )
+
+
+def test_force_tls_on_the_way_to_internet_access_opens_that_modal(developer_client, shared):
+    response = developer_client.post(
+        url("network_force_tls", shared), {"state": "on", "then": "internet"}, headers=HTMX
+    )
+    assert response.headers["HX-Trigger"] == "networkChanged"
+    assert response.context["on"] is True
+    assert b"Turn on Internet access" in response.content
+    assert response.context["refusal"] is None
+
+
+# Internet access -----------------------------------------------------------------------------
+
+
+def test_internet_modal_refuses_while_force_tls_is_off_and_leads_to_it(developer_client, shared):
+    response = developer_client.get(url("network_internet", shared), headers=HTMX)
+    content = response.content.decode()
+    assert "needs Force TLS on first" in content
+    assert "Turn on Force TLS first" in content
+    assert url("network_force_tls", shared) + "?state=on&amp;then=internet" in content
+
+
+def test_internet_access_post_is_refused_while_force_tls_is_off(developer_client, shared):
+    response = developer_client.post(url("network_internet", shared), {"state": "on"}, headers=HTMX)
+    assert response.status_code == 200
+    assert b"needs Force TLS on first" in response.content
+    assert not _reload(shared).internet_access
+    assert not Activity.objects.exists()
+
+
+def test_internet_access_on_after_force_tls(developer_client, shared):
+    exposure.set_force_tls(None, shared, True)
+    modal = developer_client.get(url("network_internet", shared), headers=HTMX).content.decode()
+    assert "becomes reachable from any address on the Internet" in modal
+    response = developer_client.post(url("network_internet", shared), {"state": "on"}, headers=HTMX)
+    assert _events(response) == {"closeModal": True, "networkChanged": True}
+    assert _reload(shared).internet_access
+    assert Activity.objects.first().changes == {"internet_access": True}
+
+
+def test_viewer_and_outsider_cannot_switch_internet_access(viewer_client, outsider_client, shared):
+    exposure.set_force_tls(None, shared, True)
+    assert viewer_client.post(url("network_internet", shared), {"state": "on"}).status_code == 403
+    assert outsider_client.post(url("network_internet", shared), {"state": "on"}).status_code == 404
+    assert not _reload(shared).internet_access
+
+
+def test_csrf_is_enforced_on_internet_access(developer, shared):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(developer)
+    assert client.post(url("network_internet", shared), {"state": "on"}).status_code == 403
+
+
+def test_a_dedicated_database_explains_that_rules_decide(developer_client, dedicated):
+    response = developer_client.post(
+        url("network_internet", dedicated), {"state": "on"}, headers=HTMX
+    )
+    assert b"follows the firewall rules" in response.content
+    assert b"Add a rule" in response.content
+
+
+# Adding a rule -------------------------------------------------------------------------------
+
+
+def _add(client, database, **data):
+    return client.post(url("network_rule_add", database), {"label": "Office", **data}, headers=HTMX)
+
+
+def test_outsider_gets_404_adding_a_rule(outsider_client, dedicated):
+    assert _add(outsider_client, dedicated, network="203.0.113.0/24").status_code == 404
+
+
+def test_viewer_gets_403_adding_a_rule(viewer_client, dedicated):
+    assert viewer_client.get(url("network_rule_add", dedicated)).status_code == 403
+    assert _add(viewer_client, dedicated, network="203.0.113.0/24").status_code == 403
+    assert not FirewallRule.objects.exists()
+
+
+def test_csrf_is_enforced_adding_a_rule(developer, dedicated):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(developer)
+    assert _add(client, dedicated, network="203.0.113.0/24").status_code == 403
+
+
+def test_adding_a_rule_is_normalised_recorded_and_refreshes_the_tab(developer_client, dedicated):
+    response = _add(developer_client, dedicated, network=" 203.0.113.7 ")
+    assert _events(response) == {"closeModal": True, "networkChanged": True}
+    assert FirewallRule.objects.get().network == "203.0.113.7/32"
+    assert Activity.objects.get().verb == "added firewall rule to"
+
+
+def test_host_bits_are_refused_next_to_the_field(developer_client, dedicated):
+    response = _add(developer_client, dedicated, network="10.1.2.3/8")
+    assert response.status_code == 200
+    assert "Did you mean the range 10.0.0.0/8?" in response.context["form"].errors["network"][0]
+    assert b'id="id_network-error"' in response.content
+    assert not FirewallRule.objects.exists()
+    assert not Activity.objects.exists()
+
+
+def test_a_duplicate_is_reported_next_to_the_field(developer_client, dedicated):
+    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    response = _add(developer_client, dedicated, network="203.0.113.0/24")
+    assert "already in the allowlist" in response.context["form"].errors["network"][0]
+    assert FirewallRule.objects.count() == 1
+
+
+def test_a_covered_range_is_reported(developer_client, dedicated):
+    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    response = _add(developer_client, dedicated, network="203.0.113.64/26")
+    assert "this rule would change nothing" in response.context["form"].errors["network"][0]
+
+
+def test_everyone_asks_for_a_confirmation_that_says_everyone(developer_client, dedicated):
+    response = _add(developer_client, dedicated, network="0.0.0.0/0", label="All")
+    content = response.content.decode()
+    assert "0.0.0.0/0 means everyone" in content
+    assert "Yes, allow everyone on the Internet" in content
+    assert not FirewallRule.objects.exists()
+    confirmed = _add(developer_client, dedicated, network="::/0", confirm_everyone="on")
+    assert confirmed.status_code == 204
+    assert FirewallRule.objects.get().network == "::/0"
+
+
+def test_an_internet_rule_without_force_tls_offers_to_turn_it_on(developer_client, dedicated):
+    exposure.set_force_tls(None, dedicated, False)
+    response = _add(developer_client, dedicated, network="198.51.100.0/24")
+    assert response.context["needs_force_tls"]
+    assert url("network_force_tls", dedicated).encode() in response.content
+    assert not FirewallRule.objects.exists()
+
+
+def test_a_missing_label_is_explained(developer_client, dedicated):
+    response = _add(developer_client, dedicated, network="203.0.113.0/24", label="  ")
+    assert response.context["form"].errors["label"]
+    assert not FirewallRule.objects.exists()
+
+
+@pytest.mark.parametrize("network", ["", "banana", "1.2.3.4/99", "x" * 1000, "::ffff:1.2.3.4/128"])
+def test_garbage_network_is_explained_never_a_500(developer_client, dedicated, network):
+    response = _add(developer_client, dedicated, network=network)
+    assert response.status_code == 200
+    assert response.context["form"].errors["network"]
+
+
+def test_a_shared_database_refuses_rules_in_the_modal(developer_client, shared):
+    assert (
+        b"Shared resources have no firewall"
+        in developer_client.get(url("network_rule_add", shared), headers=HTMX).content
+    )
+    response = _add(developer_client, shared, network="203.0.113.0/24")
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert not FirewallRule.objects.exists()
+
+
+# Managed rules -------------------------------------------------------------------------------
+
+
+def test_managed_rule_modal_offers_the_database_region_first(developer_client, dedicated):
+    response = developer_client.get(url("network_managed_rule_add", dedicated), headers=HTMX)
+    choices = response.context["choices"]
+    assert [c["region"].slug for c in choices] == ["fra1", "nyc1"]
+    assert choices[0]["checked"]
+
+
+def test_a_suggested_region_is_preselected(developer_client, dedicated):
+    response = developer_client.get(
+        url("network_managed_rule_add", dedicated), {"region": "nyc1"}, headers=HTMX
+    )
+    assert [c["region"].slug for c in response.context["choices"] if c["checked"]] == ["nyc1"]
+
+
+def test_adding_a_managed_rule(developer_client, dedicated, make_application, region):
+    response = developer_client.post(
+        url("network_managed_rule_add", dedicated), {"region": "fra1"}, headers=HTMX
+    )
+    assert _events(response) == {"closeModal": True, "networkChanged": True}
+    app = make_application(region=region)
+    assert exposure.reachability_for_application(app, _reload(dedicated)).allowed
+    assert Activity.objects.get().changes == {"region": "fra1"}
+
+
+def test_a_region_already_allowed_is_not_offered_again(developer_client, dedicated, region):
+    exposure.add_region_rule(None, dedicated, region)
+    response = developer_client.post(
+        url("network_managed_rule_add", dedicated), {"region": "fra1"}, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["region"]
+    assert FirewallRule.objects.count() == 1
+
+
+def test_viewer_and_outsider_cannot_add_managed_rules(viewer_client, outsider_client, dedicated):
+    path = url("network_managed_rule_add", dedicated)
+    assert viewer_client.post(path, {"region": "fra1"}).status_code == 403
+    assert outsider_client.post(path, {"region": "fra1"}).status_code == 404
+    assert not FirewallRule.objects.exists()
+
+
+def test_csrf_is_enforced_adding_a_managed_rule(developer, dedicated):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(developer)
+    path = url("network_managed_rule_add", dedicated)
+    assert client.post(path, {"region": "fra1"}).status_code == 403
+
+
+# Removing a rule -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def managed(dedicated, region):
+    return exposure.add_region_rule(None, dedicated, region)
+
+
+def test_remove_modal_names_the_applications_that_lose_access(
+    developer_client, dedicated, managed, make_application
+):
+    app = make_application(name="Storefront")
+    Connection.objects.create(application=app, database=dedicated)
+    response = developer_client.get(
+        url("network_rule_remove", dedicated, managed.public_id), headers=HTMX
+    )
+    assert response.context["losing"] == [app]
+    assert b"Storefront" in response.content
+
+
+def test_remove_modal_warns_when_the_internet_closes(developer_client, dedicated):
+    rule = exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    response = developer_client.get(url("network_rule_remove", _reload(dedicated), rule.public_id))
+    assert response.context["closes_internet"]
+
+
+def test_removing_a_rule(developer_client, dedicated, managed):
+    response = developer_client.post(
+        url("network_rule_remove", dedicated, managed.public_id), headers=HTMX
+    )
+    assert _events(response) == {"closeModal": True, "networkChanged": True}
+    assert not FirewallRule.objects.exists()
+    assert Activity.objects.first().verb == "removed managed rule from"
+
+
+def test_getting_the_remove_modal_removes_nothing(developer_client, dedicated, managed):
+    developer_client.get(url("network_rule_remove", dedicated, managed.public_id))
+    assert FirewallRule.objects.exists()
+
+
+def test_viewer_gets_403_removing_a_rule(viewer_client, dedicated, managed):
+    path = url("network_rule_remove", dedicated, managed.public_id)
+    assert viewer_client.post(path).status_code == 403
+    assert FirewallRule.objects.exists()
+
+
+def test_outsider_gets_404_removing_a_rule(outsider_client, dedicated, managed):
+    path = url("network_rule_remove", dedicated, managed.public_id)
+    assert outsider_client.post(path).status_code == 404
+
+
+def test_csrf_is_enforced_removing_a_rule(developer, dedicated, managed):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(developer)
+    assert client.post(url("network_rule_remove", dedicated, managed.public_id)).status_code == 403
+
+
+def test_a_rule_of_another_database_is_404(developer_client, dedicated, managed, make_database):
+    other = make_database(slug="other", resource_model="dedicated")
+    path = url("network_rule_remove", other, managed.public_id)
+    assert developer_client.post(path).status_code == 404
+    assert FirewallRule.objects.exists()
+
+
+# The operators' admin --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def operator_client(client, db):
+    from django.contrib.auth import get_user_model
+
+    operator = get_user_model().objects.create_superuser("operator", password="op-password-1")
+    client.force_login(operator)
+    return client
+
+
+@pytest.mark.parametrize("model", ["regionrange", "firewallrule"])
+def test_operators_list_ranges_and_rules(operator_client, dedicated, region, model):
+    exposure.add_region_rule(None, dedicated, region)
+    response = operator_client.get(reverse(f"admin:connections_{model}_changelist"))
+    assert response.status_code == 200
+
+
+def test_a_range_is_normalised_and_may_not_overlap_another_region(operator_client, ranges, region):
+    add = reverse("admin:connections_regionrange_add")
+    response = operator_client.post(add, {"region": region.pk, "network": "10.30.1.0/24"})
+    assert "a range of New York" in response.context["adminform"].form.errors["network"][0]
+    operator_client.post(add, {"region": region.pk, "network": "fd00:21:0::/48", "label": ""})
+    assert RegionRange.objects.filter(network="fd00:21::/48").exists()
+
+
+def test_changing_ranges_resyncs_internet_exposure(operator_client, dedicated, developer):
+    exposure.add_cidr_rule(developer, dedicated, "10.30.1.0/24", "Part of nyc1")
+    nyc1 = RegionRange.objects.get(network="10.30.0.0/16")
+    operator_client.post(
+        reverse("admin:connections_regionrange_delete", args=[nyc1.pk]), {"post": "yes"}
+    )
+    assert _reload(dedicated).internet_access
+    assert Activity.objects.first().actor_name == "operator"
+
+
+def test_operators_read_rules_but_change_them_only_through_the_dashboard(
+    operator_client, dedicated
+):
+    assert operator_client.get(reverse("admin:connections_firewallrule_add")).status_code == 403
