@@ -1,6 +1,7 @@
-"""The operators' side of network exposure: the platform's region ranges, which they keep, and
-the teams' firewall rules, which they may read but change only through the dashboard (so that
-each change is recorded and a database's Internet exposure stays in step with its rules)."""
+"""The operators' side of connections: the platform's region ranges, which they keep; the teams'
+firewall rules, connections and variables, which they may read but change only through the
+dashboard (so that each change is recorded, applied where it must be, and never shows a secret);
+and deploy tokens, which they may revoke."""
 
 from django import forms
 from django.contrib import admin
@@ -8,8 +9,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from connections import exposure
-from connections.models import FirewallRule, RegionRange
+from connections import exposure, tokens
+from connections.models import Connection, DeployToken, FirewallRule, RegionRange, Variable
 
 
 class RegionRangeForm(forms.ModelForm):
@@ -100,3 +101,69 @@ class FirewallRuleAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(Connection)
+class ConnectionAdmin(admin.ModelAdmin):
+    list_display = ["application", "database", "team", "created_at"]
+    list_filter = ["database__engine", "application__region"]
+    search_fields = ["application__slug", "database__slug", "application__team__name"]
+    list_select_related = ["application__team", "database"]
+
+    @admin.display(description="Team", ordering="application__team__name")
+    def team(self, connection: Connection) -> str:
+        return connection.application.team.name
+
+    # Connections inject variables and bump environments: make and remove them in the dashboard.
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Variable)
+class VariableAdmin(admin.ModelAdmin):
+    """Keys and where they come from; values are secrets and never shown here."""
+
+    list_display = ["key", "application", "build", "runtime", "linked_to"]
+    list_filter = ["build", "runtime", "external"]
+    search_fields = ["key", "application__slug", "application__team__name"]
+    list_select_related = ["application", "connection__database"]
+    fields = ["key", "application", "build", "runtime", "linked_to"]
+    readonly_fields = fields
+
+    @admin.display(description="Linked to")
+    def linked_to(self, variable: Variable) -> str:
+        if not variable.is_linked:
+            return "—"
+        side = "external" if variable.external else "internal"
+        return f"{variable.connection.database} · {variable.linked_field} ({side})"
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def has_change_permission(self, request: object, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(DeployToken)
+class DeployTokenAdmin(admin.ModelAdmin):
+    """Tokens can be revoked here; their secret exists nowhere but with whoever holds it."""
+
+    list_display = ["name", "prefix", "application", "created_by", "created_at", "last_used_at"]
+    search_fields = ["name", "prefix", "application__slug"]
+    list_select_related = ["application", "created_by"]
+    fields = ["name", "prefix", "application", "created_by", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    # Revoking from here is recorded in the team's activity like revoking from the dashboard.
+    def delete_model(self, request: HttpRequest, obj: DeployToken) -> None:
+        tokens.revoke_token(request.user, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DeployToken]) -> None:
+        for token in queryset.select_related("application__team"):
+            tokens.revoke_token(request.user, token)

@@ -18,6 +18,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from connections.environment import bump_environments, connection_url, endpoint
+from connections.exposure import reachable_from_internet
 from connections.models import Variable
 from dashboard import activity
 from dashboard.engines import EngineError, engine_for
@@ -176,5 +177,6 @@ def cli_command(database: Database, *, external: bool) -> str:
 
 def external_details_available(database: Database) -> bool:
     """Whether the external connection details can work: the database is reachable from the
-    Internet and its server has a public endpoint."""
-    return database.internet_access and database.public_endpoint is not None
+    Internet (the one notion, see :mod:`connections.exposure`) and its server has a public
+    endpoint."""
+    return reachable_from_internet(database) and database.public_endpoint is not None

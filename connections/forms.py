@@ -35,6 +35,9 @@ class ConnectionForm(forms.Form):
     add_variables = forms.BooleanField(
         required=False, initial=True, label="Add environment variables"
     )
+    # Set once the modal warned that the application could not reach the database.
+    acknowledged = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    add_rule = forms.BooleanField(required=False, initial=True)
     prefix = forms.CharField(
         required=False,
         max_length=40,
@@ -83,9 +86,18 @@ class ConnectionForm(forms.Form):
         return {
             "other": data.get("other", ""),
             "add_variables": bool(data.get("add_variables")),
+            "add_rule": bool(data.get("add_rule")),
             "prefix": prefix,
             **{f"key_{field.value}": key for field, key in keys.items()},
         }
+
+    def pair(self, slug: str) -> tuple[Application, Database] | None:
+        """The (application, database) a choice of ``slug`` would connect, if it can."""
+        other = self.candidates.get(slug)
+        if other is None:
+            return None
+        pair = (self.application or other, self.database or other)
+        return None if refusal(*pair) else pair
 
     def key_fields(self) -> list[tuple[LinkedField, forms.BoundField]]:
         return [(field, self[f"key_{field.value}"]) for field in LinkedField]

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import credentials, linking, tokens
+from connections import credentials, exposure, linking, tokens
 from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import (
     TeamEnvironments,
@@ -147,9 +147,7 @@ def _rows(environments: TeamEnvironments, application: Application, phase: str) 
 @login_required
 def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
     database, role = get_database_for_user(request, team, db)
-    connections = list(
-        database.connections.select_related("application").order_by("application__name")
-    )
+    connections = exposure.connection_verdicts(database)
     context = {
         "team": database.team,
         "role": role,
@@ -158,8 +156,11 @@ def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
         "connections": connections,
         "mask": MASK,
         "external": credentials.external_details_available(database),
+        "unreachable": sum(not verdict.allowed for _, verdict in connections),
+        "dedicated": exposure.is_dedicated(database),
     }
-    return _page(request, "connections/database_overview.html", ("applications",), context)
+    fragments = ("applications", "external-connection")
+    return _page(request, "connections/database_overview.html", fragments, context)
 
 
 # Connections ---------------------------------------------------------------------------------
@@ -173,16 +174,27 @@ def _connection_modal(
     post_url: str,
     page: str,
 ) -> HttpResponse:
+    warning = None
     if request.POST.get("refresh"):
-        # The prefix changed: show the keys it gives, without validating anything yet.
+        # The choice or the prefix changed: show the keys and any warning, validate nothing yet.
         initial = ConnectionForm.initial_for(request.POST)
         form = ConnectionForm(initial=initial, application=application, database=database)
+        pair = form.pair(initial["other"])
+        warning = _unreachable(*pair) if pair else None
     else:
         form = ConnectionForm(request.POST or None, application=application, database=database)
     if request.method == "POST" and form.is_bound and form.is_valid():
-        keys = form.cleaned_data.get("keys") if form.cleaned_data["add_variables"] else None
-        linking.connect(request.user, form.application, form.database, keys)
-        return _done(request, page, "connectionsChanged", "variablesChanged")
+        verdict = exposure.reachability_for_application(form.application, form.database)
+        if verdict.allowed or form.cleaned_data["acknowledged"]:
+            try:
+                rule_added = _connect(request, form, verdict)
+            except exposure.ExposureRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                events = ["connectionsChanged", "variablesChanged"]
+                return _done(request, page, *events, *(["networkChanged"] if rule_added else []))
+        else:
+            warning = verdict  # warn before saving; the next submit goes ahead
     fixed = application or database
     return _modal(
         request,
@@ -194,8 +206,27 @@ def _connection_modal(
             "application": application,
             "database": database,
             "post_url": post_url,
+            "warning": warning,
         },
     )
+
+
+def _unreachable(application: Application, database: Database) -> exposure.Verdict | None:
+    verdict = exposure.reachability_for_application(application, database)
+    return None if verdict.allowed else verdict
+
+
+@transaction.atomic
+def _connect(request: HttpRequest, form: ConnectionForm, verdict: exposure.Verdict) -> bool:
+    """Connect, and add the managed rule the warning offered when the user kept it ticked.
+
+    Returns whether the rule was added."""
+    keys = form.cleaned_data.get("keys") if form.cleaned_data["add_variables"] else None
+    linking.connect(request.user, form.application, form.database, keys)
+    if verdict.allowed or not verdict.suggested_region or not form.cleaned_data["add_rule"]:
+        return False
+    exposure.add_region_rule(request.user, form.database, verdict.suggested_region)
+    return True
 
 
 @login_required

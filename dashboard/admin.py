@@ -55,11 +55,36 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 @admin.register(Database)
 class DatabaseAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "team", "engine", "version", "region", "resource_model"]
-    list_filter = ["engine", "resource_model", "region"]
+    list_display = [
+        "name",
+        "slug",
+        "team",
+        "engine",
+        "version",
+        "region",
+        "resource_model",
+        "server",
+        "internet_access",
+    ]
+    list_filter = ["engine", "resource_model", "region", "internet_access", "force_tls"]
     search_fields = ["name", "slug", "team__name", "database_name", "username"]
-    list_select_related = ["team", "region"]
+    list_select_related = ["team", "region", "server"]
     autocomplete_fields = ["team"]
+    # The password is never shown; exposure and placement change through the dashboard, which
+    # applies them on the server and records them, never by editing a row here.
+    exclude = ["password"]
+    readonly_fields = [
+        "server",
+        "database_name",
+        "username",
+        "internet_access",
+        "force_tls",
+        "password_status",
+    ]
+
+    @admin.display(description="Password")
+    def password_status(self, database: Database) -> str:
+        return "set (change it from the database's Overview)" if database.password else "not set"
 
 
 class DatabaseServerForm(forms.ModelForm):

@@ -11,21 +11,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def snap(page, shoot):
-    """A screenshot that leaves no trace: Playwright hides the caret with an inline style and
-    leaves ``style=""`` behind, which htmx's settling would copy onto swapped-in inputs and
-    the strict CSP would then report."""
-
-    def take(name: str) -> None:
-        shoot(name)
-        page.evaluate(
-            "document.querySelectorAll('[style=\"\"]').forEach(e => e.removeAttribute('style'))"
-        )
-
-    return take
-
-
-@pytest.fixture
 def ranges(region, other_region):
     RegionRange.objects.create(region=region, network="10.20.0.0/16", label="fra1 v4")
     RegionRange.objects.create(region=region, network="fd00:20::/32", label="fra1 v6")
@@ -33,33 +18,33 @@ def ranges(region, other_region):
 
 
 def test_internet_access_needs_force_tls_first(
-    page, live_server, log_in, owner, make_database, make_application, ranges, snap, console_errors
+    page, live_server, log_in, owner, make_database, make_application, ranges, shoot, console_errors
 ):
     database = make_database(name="Shop DB", slug="shop-db")
     make_application(name="Storefront", slug="storefront")
     log_in("owner", PASSWORD)
     page.goto(f"{live_server.url}/t/acme/databases/shop-db/network/")
-    snap("40-network-shared")
+    shoot("40-network-shared")
 
     page.get_by_role("link", name="Turn on Internet access").click()
     modal = page.locator("dialog#modal")
     expect(modal.get_by_test_id("refusal")).to_contain_text("needs Force TLS on first")
-    snap("41-internet-refused")
+    shoot("41-internet-refused")
 
     modal.get_by_role("link", name="Turn on Force TLS first").click()
     expect(modal.get_by_role("heading", name="Turn on Force TLS")).to_be_visible()
-    snap("42-force-tls-modal")
+    shoot("42-force-tls-modal")
     modal.get_by_role("button", name="Turn on Force TLS").click()
 
     expect(modal.get_by_role("heading", name="Turn on Internet access")).to_be_visible()
     expect(page.get_by_test_id("exposure-tls")).to_contain_text("On")
-    snap("43-internet-modal")
+    shoot("43-internet-modal")
     modal.get_by_role("button", name="Turn on Internet access").click()
     expect(modal).to_be_hidden()
     internet = page.get_by_test_id("exposure-internet")
     expect(internet).to_contain_text("Reachable")
     expect(internet.get_by_role("link", name="Turn off Internet access")).to_be_visible()
-    snap("44-network-shared-open")
+    shoot("44-network-shared-open")
 
     database.refresh_from_db()
     assert database.internet_access
@@ -68,7 +53,7 @@ def test_internet_access_needs_force_tls_first(
 
 
 def test_add_and_remove_a_rule_and_check_an_address(
-    page, live_server, log_in, owner, make_database, make_application, ranges, snap, console_errors
+    page, live_server, log_in, owner, make_database, make_application, ranges, shoot, console_errors
 ):
     from connections.models import Connection
 
@@ -78,12 +63,12 @@ def test_add_and_remove_a_rule_and_check_an_address(
     log_in("owner", PASSWORD)
     page.goto(f"{live_server.url}/t/acme/databases/ledger/network/")
     expect(page.get_by_text("No rules yet, so nothing can reach Ledger")).to_be_visible()
-    snap("45-network-dedicated-empty")
+    shoot("45-network-dedicated-empty")
 
     modal = page.locator("dialog#modal")
     page.get_by_test_id("exposure-region").get_by_role("link", name="Allow Frankfurt").click()
     expect(modal.get_by_role("heading", name="Add a managed rule")).to_be_visible()
-    snap("46-managed-rule-modal")
+    shoot("46-managed-rule-modal")
     modal.get_by_role("button", name="Add managed rule").click()
     expect(modal).to_be_hidden()
     expect(page.get_by_test_id("exposure-region")).to_contain_text("Reachable")
@@ -93,7 +78,7 @@ def test_add_and_remove_a_rule_and_check_an_address(
     modal.get_by_label("Label").fill("Office VPN")
     modal.get_by_role("button", name="Add rule").click()
     expect(modal.get_by_text("Did you mean the range 203.0.113.0/24?")).to_be_visible()
-    snap("47-rule-modal-error")
+    shoot("47-rule-modal-error")
     modal.get_by_label("IP range or address").fill("203.0.113.0/24")
     modal.get_by_role("button", name="Add rule").click()
     expect(modal).to_be_hidden()
@@ -106,21 +91,21 @@ def test_add_and_remove_a_rule_and_check_an_address(
     reachability.get_by_role("button", name="Check").click()
     expect(reachability.get_by_test_id("verdict")).to_contain_text("Reachable, over TLS only")
     expect(reachability.get_by_test_id("verdict")).to_contain_text("Office VPN")
-    snap("48-network-dedicated-rules")
+    shoot("48-network-dedicated-rules")
     reachability.get_by_label("Address").fill("not an address")
     reachability.get_by_role("button", name="Check").click()
     expect(reachability.get_by_text("Enter one IPv4 or IPv6 address")).to_be_visible()
     reachability.get_by_label("Address").fill("198.51.100.7")
     reachability.get_by_role("button", name="Check").click()
     expect(reachability.get_by_test_id("verdict")).to_contain_text("Refused")
-    snap("49-reachability-refused")
+    shoot("49-reachability-refused")
 
     rules.get_by_role("link", name="Remove Office VPN").click()
     expect(modal).to_contain_text("no longer be reachable from the Internet")
-    snap("50-remove-rule-modal")
+    shoot("50-remove-rule-modal")
     modal.get_by_role("button", name="Remove rule").click()
     expect(modal).to_be_hidden()
     expect(rules).not_to_contain_text("Office VPN")
     expect(page.get_by_test_id("exposure-internet")).to_contain_text("Not reachable")
-    snap("51-network-dedicated-after")
+    shoot("51-network-dedicated-after")
     assert console_errors == []

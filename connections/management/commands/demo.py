@@ -9,8 +9,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from connections import linking
-from connections.models import Variable
+from connections import exposure, linking
+from connections.models import RegionRange, Variable
 from dashboard import activity
 from dashboard.models import (
     Application,
@@ -24,6 +24,13 @@ from dashboard.models import (
 )
 
 REGIONS = [("fra1", "Frankfurt"), ("ams1", "Amsterdam"), ("nyc1", "New York")]
+
+# The platform's address ranges per region, which managed firewall rules allow.
+REGION_RANGES = {
+    "fra1": ["10.10.0.0/16", "fd00:10::/32"],
+    "ams1": ["10.20.0.0/16", "fd00:20::/32"],
+    "nyc1": ["10.30.0.0/16", "fd00:30::/32"],
+}
 
 USERS = [
     # username, password, role in the demo team, staff (admin access)
@@ -59,6 +66,7 @@ CONNECTIONS = [
     ("storefront", "shop-postgres", ""),
     ("storefront", "sessions-redis", "REDIS_"),
     ("orders-api", "shop-postgres", ""),
+    ("reports", "analytics", "ANALYTICS_"),
 ]
 
 VARIABLES = [
@@ -94,6 +102,11 @@ class Command(BaseCommand):
             slug: Region.objects.get_or_create(slug=slug, defaults={"name": name})[0]
             for slug, name in REGIONS
         }
+        for slug, networks in REGION_RANGES.items():
+            for network in networks:
+                RegionRange.objects.get_or_create(
+                    region=regions[slug], network=network, defaults={"label": f"{slug} platform"}
+                )
         team, _ = Team.objects.get_or_create(slug="acme", defaults={"name": "Acme Shop"})
         side_team, _ = Team.objects.get_or_create(slug="acme-labs", defaults={"name": "Acme Labs"})
 
@@ -160,6 +173,9 @@ class Command(BaseCommand):
             application, database = apps[app], databases[db]
             if linking.refusal(application, database) is None:
                 linking.connect(owner, application, database, linking.proposed_keys(prefix))
+        analytics = databases["analytics"]  # dedicated: only its region's apps, by a managed rule
+        if not analytics.firewall_rules.exists():
+            exposure.add_region_rule(owner, analytics, analytics.region)
         for app, key, value in VARIABLES:
             if not Variable.objects.filter(application=apps[app], key=key).exists():
                 Variable.objects.create(application=apps[app], key=key, value=value, runtime=True)
