@@ -12,8 +12,8 @@ from django.views.decorators.http import require_http_methods
 from connections import exposure
 from connections.forms_network import ManagedRuleForm, ReachabilityForm, RuleForm
 from connections.models import FirewallRule, Variable
-from connections.views import _done, _modal, _page
 from dashboard.access import get_database_for_user
+from dashboard.htmx import close_modal, render_modal, render_page
 from dashboard.models import Database, Engine, Region
 
 CHANGED = "networkChanged"
@@ -93,7 +93,7 @@ def database_network(request: HttpRequest, team: str, db: str) -> HttpResponse:
         "form": form,
         "verdict": verdict,
     }
-    return _page(
+    return render_page(
         request, "connections/database_network.html", ("exposure", "reachability"), context
     )
 
@@ -120,7 +120,7 @@ def force_tls(request: HttpRequest, team: str, db: str) -> HttpResponse:
             response = _internet_modal(request, database, role, True)
             response["HX-Trigger"] = CHANGED
             return response
-        return _done(request, network_page(database), CHANGED)
+        return close_modal(request, network_page(database), CHANGED)
     refusal = exposure.force_tls_refusal(database, on)
     return _force_tls_modal(request, database, role, on, refusal, then_internet)
 
@@ -133,7 +133,7 @@ def _force_tls_modal(
     refusal: exposure.ExposureRefused | None,
     then_internet: bool,
 ) -> HttpResponse:
-    return _modal(
+    return render_modal(
         request,
         "connections/network_force_tls_modal.html",
         {
@@ -162,7 +162,7 @@ def internet_access(request: HttpRequest, team: str, db: str) -> HttpResponse:
             exposure.set_internet_access(request.user, database, on)
         except exposure.ExposureRefused as refusal:
             return _internet_modal(request, database, role, on, refusal)
-        return _done(request, network_page(database), CHANGED)
+        return close_modal(request, network_page(database), CHANGED)
     return _internet_modal(request, database, role, on)
 
 
@@ -182,7 +182,7 @@ def _internet_modal(
             ).select_related("application")
         }
     )
-    return _modal(
+    return render_modal(
         request,
         "connections/network_internet_modal.html",
         {
@@ -223,8 +223,8 @@ def rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
             form.add_error(refusal.field if refusal.field in form.fields else None, str(refusal))
             needs_force_tls = refusal.needs_force_tls
         else:
-            return _done(request, network_page(database), CHANGED)
-    return _modal(
+            return close_modal(request, network_page(database), CHANGED)
+    return render_modal(
         request,
         "connections/network_rule_modal.html",
         {
@@ -257,8 +257,8 @@ def managed_rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
         except exposure.ExposureRefused as refusal:
             form.add_error("region" if refusal.field == "region" else None, str(refusal))
         else:
-            return _done(request, network_page(database), CHANGED)
-    return _modal(
+            return close_modal(request, network_page(database), CHANGED)
+    return render_modal(
         request,
         "connections/network_managed_rule_modal.html",
         {
@@ -290,7 +290,7 @@ def rule_remove(request: HttpRequest, team: str, db: str, rule: str) -> HttpResp
     target.database = database
     if request.method == "POST":
         exposure.remove_rule(request.user, target)
-        return _done(request, network_page(database), CHANGED)
+        return close_modal(request, network_page(database), CHANGED)
     firewall = exposure.load_firewall(database)
     after = firewall.without(target)
     losing = [
@@ -298,7 +298,7 @@ def rule_remove(request: HttpRequest, team: str, db: str, rule: str) -> HttpResp
         for connection, verdict in exposure.connection_verdicts(database, firewall)
         if verdict.allowed and not after.for_application(connection.application).allowed
     ]
-    return _modal(
+    return render_modal(
         request,
         "connections/network_rule_remove_modal.html",
         {

@@ -33,40 +33,12 @@ from connections.models import Connection, DeployToken, Phase, Variable
 from dashboard import activity, provisioning
 from dashboard.access import get_application_for_user, get_database_for_user
 from dashboard.engines import EngineError, engine_for
+from dashboard.htmx import close_modal, go_to, render_modal, render_page
 from dashboard.masking import MASK
 from dashboard.models import Application, Database
 
-
-def _modal(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    """A modal's content for htmx, or the same content as a full page without JavaScript."""
-    base = "connections/modal_base.html" if request.htmx else "base.html"
-    return render(request, template, {"base_template": base, **context})
-
-
-def _done(request: HttpRequest, page: str, *events: str) -> HttpResponse:
-    """Close the modal and tell the lists listening for ``events`` to refresh."""
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Trigger"] = json.dumps({"closeModal": True, **dict.fromkeys(events, True)})
-        return response
-    return redirect(page)
-
-
 # Fragments any application page can refresh on its own, by the id htmx targets.
 SHARED_FRAGMENTS = {"build-check": "connections/build_check.html"}
-
-
-def _page(
-    request: HttpRequest, template: str, fragments: tuple[str, ...], context: dict
-) -> HttpResponse:
-    """A full page, or only the fragment htmx asked to refresh (its target's id, else the first)."""
-    if request.htmx and not request.htmx.boosted:
-        target = request.htmx.target
-        if target in SHARED_FRAGMENTS:
-            template = SHARED_FRAGMENTS[target]
-        elif fragments:
-            template = f"{template}#{target if target in fragments else fragments[0]}"
-    return render(request, template, context)
 
 
 def _app_context(application: Application, role: object, tab: str) -> dict:
@@ -104,14 +76,22 @@ def _app_context(application: Application, role: object, tab: str) -> dict:
 def application_detail(request: HttpRequest, team: str, app: str) -> HttpResponse:
     application, role = get_application_for_user(request, team, app)
     context = _app_context(application, role, "overview")
-    return _page(request, "connections/application_overview.html", (), context)
+    return render_page(
+        request, "connections/application_overview.html", (), context, SHARED_FRAGMENTS
+    )
 
 
 @login_required
 def application_networking(request: HttpRequest, team: str, app: str) -> HttpResponse:
     application, role = get_application_for_user(request, team, app)
     context = _app_context(application, role, "networking")
-    return _page(request, "connections/application_networking.html", ("networking",), context)
+    return render_page(
+        request,
+        "connections/application_networking.html",
+        ("networking",),
+        context,
+        SHARED_FRAGMENTS,
+    )
 
 
 @login_required
@@ -123,7 +103,13 @@ def application_settings(request: HttpRequest, team: str, app: str) -> HttpRespo
         (phase, _rows(environments, application, phase)) for phase in (Phase.RUNTIME, Phase.BUILD)
     ]
     context["tokens"] = application.deploy_tokens.all()
-    return _page(request, "connections/application_settings.html", ("variables", "tokens"), context)
+    return render_page(
+        request,
+        "connections/application_settings.html",
+        ("variables", "tokens"),
+        context,
+        SHARED_FRAGMENTS,
+    )
 
 
 def _rows(environments: TeamEnvironments, application: Application, phase: str) -> list[dict]:
@@ -160,7 +146,7 @@ def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
         "dedicated": exposure.is_dedicated(database),
     }
     fragments = ("applications", "external-connection")
-    return _page(request, "connections/database_overview.html", fragments, context)
+    return render_page(request, "connections/database_overview.html", fragments, context)
 
 
 # Connections ---------------------------------------------------------------------------------
@@ -192,11 +178,13 @@ def _connection_modal(
                 form.add_error(None, str(refusal))
             else:
                 events = ["connectionsChanged", "variablesChanged"]
-                return _done(request, page, *events, *(["networkChanged"] if rule_added else []))
+                return close_modal(
+                    request, page, *events, *(["networkChanged"] if rule_added else [])
+                )
         else:
             warning = verdict  # warn before saving; the next submit goes ahead
     fixed = application or database
-    return _modal(
+    return render_modal(
         request,
         "connections/connection_add_modal.html",
         {
@@ -258,8 +246,10 @@ def connection_remove(request: HttpRequest, team: str, app: str, db: str) -> Htt
     if request.method == "POST":
         linking.disconnect(request.user, connection)
         page = request.POST.get("next") or application_page(application, "networking")
-        return _done(request, _safe_next(page, team), "connectionsChanged", "variablesChanged")
-    return _modal(
+        return close_modal(
+            request, _safe_next(page, team), "connectionsChanged", "variablesChanged"
+        )
+    return render_modal(
         request,
         "connections/connection_remove_modal.html",
         {
@@ -306,8 +296,10 @@ def port_edit(request: HttpRequest, team: str, app: str) -> HttpResponse:
                     old=old_port,
                     new=application.internal_port,
                 )
-        return _done(request, application_page(application, "networking"), "connectionsChanged")
-    return _modal(
+        return close_modal(
+            request, application_page(application, "networking"), "connectionsChanged"
+        )
+    return render_modal(
         request,
         "connections/port_modal.html",
         {"team": application.team, "role": role, "application": application, "form": form},
@@ -357,8 +349,8 @@ def _variable_modal(
                 key=saved.key,
                 phases=[phase.value for phase in saved.phases],
             )
-        return _done(request, application_page(application, "settings"), "variablesChanged")
-    return _modal(
+        return close_modal(request, application_page(application, "settings"), "variablesChanged")
+    return render_modal(
         request,
         "connections/variable_modal.html",
         {
@@ -383,7 +375,7 @@ def variable_delete(request: HttpRequest, team: str, app: str, variable: str) ->
         activity.record(
             request.user, application.team, "deleted variable", application, key=target.key
         )
-    return _done(request, application_page(application, "settings"), "variablesChanged")
+    return close_modal(request, application_page(application, "settings"), "variablesChanged")
 
 
 @login_required
@@ -422,7 +414,7 @@ def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
     plan = plan_move_to_start(application.build_command, application.start_command)
     overview = application_page(application, "overview")
     if plan is None:
-        return _done(request, overview)
+        return close_modal(request, overview)
     if request.method == "POST":
         with transaction.atomic():
             application.build_command = plan.build_command
@@ -435,11 +427,8 @@ def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
                 application,
                 steps=plan.steps,
             )
-        if request.htmx:
-            # Both commands changed: the whole page is out of date.
-            return HttpResponse(status=204, headers={"HX-Redirect": overview})
-        return redirect(overview)
-    return _modal(
+        return go_to(request, overview)  # both commands changed: the whole page is out of date
+    return render_modal(
         request,
         "connections/build_fix_modal.html",
         {"team": application.team, "role": role, "application": application, "plan": plan},
@@ -478,10 +467,10 @@ def token_create(request: HttpRequest, team: str, app: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         token, secret = tokens.create_token(request.user, application, form.cleaned_data["name"])
         context.update(token=token, secret=secret)
-        response = _modal(request, "connections/token_modal.html", context)
+        response = render_modal(request, "connections/token_modal.html", context)
         response["HX-Trigger"] = json.dumps({"tokensChanged": True})
         return response
-    return _modal(request, "connections/token_modal.html", context)
+    return render_modal(request, "connections/token_modal.html", context)
 
 
 @login_required
@@ -494,14 +483,10 @@ def token_revoke(request: HttpRequest, team: str, app: str, token: str) -> HttpR
         raise Http404("No such token.") from None
     token.application = application
     tokens.revoke_token(request.user, token)
-    return _done(request, application_page(application, "settings"), "tokensChanged")
+    return close_modal(request, application_page(application, "settings"), "tokensChanged")
 
 
 # Credentials ---------------------------------------------------------------------------------
-
-
-def _database_page(database: Database) -> str:
-    return reverse("database_detail", args=[database.team.slug, database.slug])
 
 
 @login_required
@@ -527,10 +512,10 @@ def password_change(request: HttpRequest, team: str, db: str) -> HttpResponse:
                 )
                 for copy in change.copies
             ]
-            response = _modal(request, "connections/password_modal.html", context)
+            response = render_modal(request, "connections/password_modal.html", context)
             response["HX-Trigger"] = json.dumps({"connectionsChanged": True})
             return response
-    return _modal(request, "connections/password_modal.html", context)
+    return render_modal(request, "connections/password_modal.html", context)
 
 
 COPY_SALT = "connections.replace-copied-password"
@@ -625,10 +610,7 @@ def database_delete(request: HttpRequest, team: str, db: str) -> HttpResponse:
         except EngineError as error:
             form.add_error(None, f"Nothing was deleted. {error}")
         else:
-            target = reverse("database_list", args=[team])
-            if request.htmx:
-                return HttpResponse(status=204, headers={"HX-Redirect": target})
-            return redirect(target)
+            return go_to(request, reverse("database_list", args=[team]))
     context = {"team": database.team, "role": role, "database": database, "form": form}
     context["connections"] = database.connections.select_related("application")
-    return _modal(request, "connections/database_delete_modal.html", context)
+    return render_modal(request, "connections/database_delete_modal.html", context)
