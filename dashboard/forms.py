@@ -102,3 +102,15 @@ class DatabaseForm(ResourceForm):
         self.instance.slug = self.cleaned_data["slug"]
         self.instance.derive_identifiers()
         return super().save(commit=commit)
+
+
+class CommandsForm(forms.ModelForm):
+    """The build and start commands of an application."""
+
+    class Meta:
+        model = Application
+        fields = ["build_command", "start_command"]
+        widgets = {
+            "build_command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+            "start_command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        }

@@ -7,6 +7,7 @@ from dashboard import views
 team_urls = [
     path("apps/", views.application_list, name="application_list"),
     path("apps/new/", views.application_create, name="application_create"),
+    path("apps/<slug:app>/commands/", views.application_commands, name="application_commands"),
     path("databases/", views.database_list, name="database_list"),
     path("databases/new/", views.database_create, name="database_create"),
     path("databases/<slug:db>/activity/", views.database_activity, name="database_activity"),

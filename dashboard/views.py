@@ -1,18 +1,22 @@
 """Pages for the team's resources. Views parse, authorise, call the domain and render."""
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from dashboard import activity, provisioning
 from dashboard.access import (
+    get_application_for_user,
     get_database_for_user,
     get_team_for_user,
     memberships_of,
 )
 from dashboard.engines import EngineError
-from dashboard.forms import ApplicationForm, DatabaseForm
+from dashboard.forms import ApplicationForm, CommandsForm, DatabaseForm
+from dashboard.htmx import go_to, render_modal
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -115,3 +119,23 @@ def team_activity(request: HttpRequest, team: str) -> HttpResponse:
         "dashboard/team_activity.html",
         {"team": team_obj, "role": role, "entries": entries},
     )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_commands(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    form = CommandsForm(request.POST or None, instance=application)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            activity.record(
+                request.user,
+                application.team,
+                "changed the commands of",
+                application,
+                changed=sorted(form.changed_data),
+            )
+        return go_to(request, reverse("application_detail", args=[team, application.slug]))
+    context = {"team": application.team, "role": role, "application": application, "form": form}
+    return render_modal(request, "dashboard/commands_modal.html", context)

@@ -1,0 +1,42 @@
+"""Editing an application's build and start commands."""
+
+from django.test import Client
+from django.urls import reverse
+
+from dashboard.models import Activity
+
+HTMX = {"HX-Request": "true"}
+DATA = {"build_command": "npm ci", "start_command": "npx prisma migrate deploy && npm start"}
+
+
+def url(app):
+    return reverse("application_commands", args=["acme", app.slug])
+
+
+def test_saving_changes_both_and_is_recorded(developer_client, make_application):
+    app = make_application(build_command="npm ci && npx prisma migrate deploy")
+    response = developer_client.post(url(app), DATA, headers=HTMX)
+    app.refresh_from_db()
+    assert response.headers["HX-Redirect"] == reverse("application_detail", args=["acme", app.slug])
+    assert (app.build_command, app.start_command) == (DATA["build_command"], DATA["start_command"])
+    assert Activity.objects.get().changes == {"changed": ["build_command", "start_command"]}
+
+
+def test_the_modal_is_a_fragment_for_htmx(developer_client, make_application):
+    response = developer_client.get(url(make_application()), headers=HTMX)
+    assert b"Edit commands" in response.content
+    assert b"<html" not in response.content
+
+
+def test_viewer_gets_403(viewer_client, make_application):
+    assert viewer_client.post(url(make_application()), DATA).status_code == 403
+
+
+def test_outsider_gets_404(outsider_client, make_application):
+    assert outsider_client.post(url(make_application()), DATA).status_code == 404
+
+
+def test_csrf_is_enforced(developer, make_application):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(developer)
+    assert client.post(url(make_application()), DATA).status_code == 403
