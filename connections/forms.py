@@ -79,16 +79,22 @@ class ConnectionForm(forms.Form):
 
     @staticmethod
     def initial_for(data: dict) -> dict:
-        """What the modal shows after the prefix changed: the keys that prefix gives."""
+        """What the modal shows after a change: a new prefix gives its keys; another choice
+        keeps the keys as typed."""
         prefix = data.get("prefix", "").strip()
         valid = re.fullmatch(PREFIX_PATTERN, prefix) is not None
-        keys = proposed_keys(prefix if valid else "")
+        keys = {
+            f"key_{field.value}": key
+            for field, key in proposed_keys(prefix if valid else "").items()
+        }
+        if data.get("refresh") != "prefix":
+            keys = {name: data.get(name) or key for name, key in keys.items()}
         return {
             "other": data.get("other", ""),
             "add_variables": bool(data.get("add_variables")),
             "add_rule": bool(data.get("add_rule")),
             "prefix": prefix,
-            **{f"key_{field.value}": key for field, key in keys.items()},
+            **keys,
         }
 
     def pair(self, slug: str) -> tuple[Application, Database] | None:

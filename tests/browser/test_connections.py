@@ -75,6 +75,7 @@ def test_add_from_the_database_then_remove(
     page.get_by_role("link", name="Add application").click()
     modal = page.locator("dialog#modal")
     modal.get_by_label("Application").select_option("storefront")
+    page.wait_for_load_state("networkidle")  # the choice refreshes the modal (warnings, keys)
     modal.get_by_label("Key for Connection URL").fill("PORT")
     modal.get_by_role("button", name="Add connection").click()
     expect(modal.get_by_text("PORT is set by the platform")).to_be_visible()

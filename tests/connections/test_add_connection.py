@@ -74,7 +74,7 @@ def test_modal_previews_the_default_keys(developer_client, app, database):
 def test_prefix_refresh_shows_prefixed_keys_without_saving(developer_client, app, database):
     response = developer_client.post(
         from_app(app),
-        {"other": database.slug, "add_variables": "on", "prefix": "SHOP_", "refresh": "1"},
+        {"other": database.slug, "add_variables": "on", "prefix": "SHOP_", "refresh": "prefix"},
         headers=HTMX,
     )
     assert 'value="SHOP_DATABASE_URL"' in response.content.decode()
@@ -203,4 +203,20 @@ def test_an_application_in_another_team_cannot_be_linked_through_its_slug(
     Application.objects.create(team=other_team, region=region, name="Theirs", slug="theirs")
     response = developer_client.post(from_db(database), {"other": "theirs"}, headers=HTMX)
     assert response.context["form"].errors["other"]
+    assert not Connection.objects.exists()
+
+
+def test_choosing_another_database_keeps_the_keys_as_typed(developer_client, app, database):
+    response = developer_client.post(
+        from_app(app),
+        {
+            "other": database.slug,
+            "add_variables": "on",
+            **KEYS,
+            "key_url": "MY_URL",
+            "refresh": "choice",
+        },
+        headers=HTMX,
+    )
+    assert 'value="MY_URL"' in response.content.decode()
     assert not Connection.objects.exists()
