@@ -53,6 +53,23 @@ def clashing_keys(application: Application, keys: list[str], phase: str) -> set[
     return set(existing.values_list("key", flat=True))
 
 
+def _link(connection: Connection, keys: Mapping[str, str], *, external: bool) -> None:
+    """Variables of the connection's application linked to its database: internal details at
+    runtime, or external details for the build."""
+    Variable.objects.bulk_create(
+        Variable(
+            application=connection.application,
+            key=key,
+            build=external,
+            runtime=not external,
+            connection=connection,
+            linked_field=field,
+            external=external,
+        )
+        for field, key in keys.items()
+    )
+
+
 @transaction.atomic
 def connect(
     actor: AbstractBaseUser,
@@ -66,17 +83,7 @@ def connect(
         raise ConnectionRefused(reason)
     connection = Connection.objects.create(application=application, database=database)
     keys = dict(keys or {})
-    Variable.objects.bulk_create(
-        Variable(
-            application=application,
-            key=key,
-            runtime=True,
-            build=False,
-            connection=connection,
-            linked_field=field,
-        )
-        for field, key in keys.items()
-    )
+    _link(connection, keys, external=False)
     bump_environments(application.team, applications=[application])
     activity.record(
         actor,
@@ -127,18 +134,7 @@ def add_external_build_variables(actor: AbstractBaseUser, connection: Connection
         raise ConnectionRefused(
             f"{', '.join(sorted(taken))} already defined for the build; rename or remove first."
         )
-    Variable.objects.bulk_create(
-        Variable(
-            application=application,
-            key=key,
-            build=True,
-            runtime=False,
-            connection=connection,
-            linked_field=field,
-            external=True,
-        )
-        for field, key in keys.items()
-    )
+    _link(connection, keys, external=True)
     bump_environments(application.team, applications=[application])
     activity.record(
         actor,

@@ -6,7 +6,6 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,7 +28,7 @@ from connections.forms import (
     PortForm,
     VariableForm,
 )
-from connections.models import Connection, DeployToken, Phase, Variable
+from connections.models import Connection, Phase, Variable
 from dashboard import activity, provisioning
 from dashboard.access import get_application_for_user, get_database_for_user
 from dashboard.engines import EngineError, engine_for
@@ -310,12 +309,11 @@ def port_edit(request: HttpRequest, team: str, app: str) -> HttpResponse:
 
 
 def _variable(application: Application, public_id: str) -> Variable:
-    try:
-        return Variable.objects.select_related("connection__database").get(
-            application=application, public_id=public_id
-        )
-    except (Variable.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such variable.") from None
+    return get_object_or_404(
+        Variable.objects.select_related("connection__database"),
+        application=application,
+        public_id=public_id,
+    )
 
 
 @login_required
@@ -477,10 +475,7 @@ def token_create(request: HttpRequest, team: str, app: str) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, team: str, app: str, token: str) -> HttpResponse:
     application, _ = get_application_for_user(request, team, app, change=True)
-    try:
-        token = application.deploy_tokens.get(public_id=token)
-    except (DeployToken.DoesNotExist, ValueError, ValidationError):
-        raise Http404("No such token.") from None
+    token = get_object_or_404(application.deploy_tokens, public_id=token)
     token.application = application
     tokens.revoke_token(request.user, token)
     return close_modal(request, application_page(application, "settings"), "tokensChanged")

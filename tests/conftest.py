@@ -8,7 +8,16 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from dashboard.models import Application, Database, Engine, Membership, Region, Role, Team
+from dashboard.models import (
+    Application,
+    Database,
+    DatabaseServer,
+    Engine,
+    Membership,
+    Region,
+    Role,
+    Team,
+)
 
 pytest_plugins = ["tests.servers"]
 
@@ -117,5 +126,28 @@ def make_database(team, region) -> Callable[..., Database]:
         database.derive_identifiers()
         database.save()
         return database
+
+    return make
+
+
+@pytest.fixture
+def make_server(region) -> Callable[..., DatabaseServer]:
+    """A registered server that is never contacted (its addresses are documentation ones)."""
+
+    def make(**fields) -> DatabaseServer:
+        number = next(_numbers)
+        return DatabaseServer.objects.create(
+            **{
+                "name": f"pg-{number}",
+                "engine": Engine.POSTGRESQL,
+                "region": region,
+                "admin_url": "postgresql://admin:Adm1n-pw@10.0.0.5:5432/postgres",
+                "internal_host": "pg.fra1.internal",
+                "internal_port": 5432,
+                "public_host": "pg.fra1.example.net",
+                "public_port": 25432,
+                **fields,
+            }
+        )
 
     return make

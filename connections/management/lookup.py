@@ -1,7 +1,9 @@
-"""Naming an application on the command line: ``slug`` or ``team/slug``."""
+"""Naming an application on the command line (``slug`` or ``team/slug``) and reading its
+environment, for the ``env`` and ``runenv`` commands."""
 
 from django.core.management.base import CommandError
 
+from connections.environment import UnresolvedEnvironment, resolve_environment
 from dashboard.models import Application
 
 
@@ -18,3 +20,12 @@ def find_application(name: str) -> Application:
         names = ", ".join(f"{app.team.slug}/{app.slug}" for app in found)
         raise CommandError(f"{name!r} is ambiguous; name one of: {names}.")
     return found[0]
+
+
+def environment_of(name: str, phase: str) -> tuple[Application, dict[str, str]]:
+    """The application called ``name`` and its resolved environment for ``phase``."""
+    application = find_application(name)
+    try:
+        return application, resolve_environment(application, phase)
+    except UnresolvedEnvironment as error:
+        raise CommandError(str(error)) from error

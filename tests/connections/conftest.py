@@ -1,6 +1,11 @@
-"""Fixtures for the connections tests: an application and a database of the same team and region."""
+"""Fixtures for the connections tests: an application and a database of the same team and region,
+and a database really provisioned on each SQL server."""
+
+import secrets
 
 import pytest
+
+from dashboard.engines import engine_for
 
 
 @pytest.fixture
@@ -13,4 +18,12 @@ def database(make_database):
     return make_database(name="Shop DB", slug="shop-db")
 
 
-HTMX = {"HX-Request": "true"}
+@pytest.fixture
+def live(sql_server, make_database):
+    """A database really provisioned on PostgreSQL, then on MariaDB, and dropped after."""
+    database = make_database(
+        slug=f"t{secrets.token_hex(4)}", engine=sql_server.engine, server=sql_server
+    )
+    engine_for(sql_server).create(database, database.password)
+    yield database
+    engine_for(sql_server).drop(database)

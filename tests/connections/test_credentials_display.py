@@ -9,24 +9,15 @@ from django.urls import reverse
 
 from connections.credentials import cli_command
 from dashboard.engines import engine_for
-from dashboard.models import Activity, DatabaseServer
+from dashboard.models import Activity
 from tests.servers import register
 
 HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def server(region):
-    return DatabaseServer.objects.create(
-        name="pg-fra1",
-        engine="postgresql",
-        region=region,
-        admin_url="postgresql://admin:pw@10.0.0.5:5432/postgres",
-        internal_host="pg.fra1.internal",
-        internal_port=5432,
-        public_host="pg.fra1.example.net",
-        public_port=25432,
-    )
+def server(make_server):
+    return make_server()
 
 
 @pytest.fixture

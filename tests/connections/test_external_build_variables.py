@@ -8,23 +8,14 @@ from connections import linking
 from connections.environment import UnresolvedEnvironment, resolve_environment
 from connections.forms import VariableForm
 from connections.models import Variable
-from dashboard.models import Activity, DatabaseServer
+from dashboard.models import Activity
 
 BUILD = "npm ci && npx prisma migrate deploy"
 
 
 @pytest.fixture
-def server(region):
-    return DatabaseServer.objects.create(
-        name="pg-fra1",
-        engine="postgresql",
-        region=region,
-        admin_url="postgres://admin:pw@10.0.0.5:5432/postgres",
-        internal_host="pg.fra1.internal",
-        internal_port=5432,
-        public_host="pg.fra1.example.net",
-        public_port=25432,
-    )
+def server(make_server):
+    return make_server()
 
 
 @pytest.fixture

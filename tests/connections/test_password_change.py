@@ -21,17 +21,6 @@ HTMX = {"HX-Request": "true"}
 STRONG = "New-passw0rd,&*"
 
 
-@pytest.fixture
-def live(sql_server, make_database):
-    """A database really provisioned on PostgreSQL, then on MariaDB."""
-    database = make_database(
-        slug=f"t{secrets.token_hex(4)}", engine=sql_server.engine, server=sql_server
-    )
-    engine_for(sql_server).create(database, database.password)
-    yield database
-    engine_for(sql_server).drop(database)
-
-
 def authenticates(database: Database, password: str) -> bool:
     return engine_for(database.server).probe(database, password).ok
 

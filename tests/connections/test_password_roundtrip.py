@@ -8,7 +8,6 @@ import subprocess
 from urllib.parse import unquote, urlsplit
 
 import dotenv
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -31,16 +30,6 @@ def policy_passwords(draw) -> str:
         position = draw(st.integers(0, len(characters)))
         characters.insert(position, draw(st.sampled_from(pool)))
     return "".join(characters)
-
-
-@pytest.fixture
-def live(sql_server, make_database):
-    database = make_database(
-        slug=f"t{secrets.token_hex(4)}", engine=sql_server.engine, server=sql_server
-    )
-    engine_for(sql_server).create(database, database.password)
-    yield database
-    engine_for(sql_server).drop(database)
 
 
 def _bash(script: str) -> subprocess.CompletedProcess[str]:

@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dashboard.masking import mask_url
-from dashboard.models import DatabaseServer
 
 ADMIN_URL = "postgres://admin:s3cr3t-P@ss@db.internal:5432/postgres"
 
@@ -19,15 +18,8 @@ def operator_client(client, db):
 
 
 @pytest.fixture
-def server(region):
-    return DatabaseServer.objects.create(
-        name="pg-fra1",
-        engine="postgresql",
-        region=region,
-        admin_url=ADMIN_URL,
-        internal_host="pg.fra1.internal",
-        internal_port=5432,
-    )
+def server(make_server):
+    return make_server(name="pg-fra1", admin_url=ADMIN_URL)
 
 
 def test_every_model_is_registered():

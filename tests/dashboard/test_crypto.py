@@ -11,15 +11,8 @@ ADMIN_URL = "postgres://admin:s3cr3t-P@ss@db.internal:5432/postgres"
 
 
 @pytest.fixture
-def server(region) -> DatabaseServer:
-    return DatabaseServer.objects.create(
-        name="pg-fra1",
-        engine="postgresql",
-        region=region,
-        admin_url=ADMIN_URL,
-        internal_host="pg.fra1.internal",
-        internal_port=5432,
-    )
+def server(make_server):
+    return make_server(admin_url=ADMIN_URL)
 
 
 def test_admin_url_is_not_stored_in_clear(server):

@@ -1,10 +1,9 @@
 """Print an application's resolved environment: ``manage.py env APP --phase runtime``."""
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
-from connections.environment import UnresolvedEnvironment, resolve_environment
 from connections.formats import FORMATS, render
-from connections.management.lookup import find_application
+from connections.management.lookup import environment_of
 from connections.models import Phase
 
 
@@ -19,11 +18,7 @@ class Command(BaseCommand):
     def handle(
         self, *args: object, application: str, phase: str, fmt: str, **options: object
     ) -> None:
-        app = find_application(application)
-        try:
-            environment = resolve_environment(app, phase)
-        except UnresolvedEnvironment as error:
-            raise CommandError(str(error)) from error
+        app, environment = environment_of(application, phase)
         meta = {
             "application": f"{app.team.slug}/{app.slug}",
             "phase": phase,

@@ -9,8 +9,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from connections.environment import UnresolvedEnvironment, resolve_environment
-from connections.management.lookup import find_application
+from connections.management.lookup import environment_of
 from connections.models import Phase
 
 
@@ -25,11 +24,7 @@ class Command(BaseCommand):
     def handle(
         self, *args: object, application: str, phase: str, command: list[str], **options: object
     ) -> None:
-        app = find_application(application)
-        try:
-            environment = resolve_environment(app, phase)
-        except UnresolvedEnvironment as error:
-            raise CommandError(str(error)) from error
+        _, environment = environment_of(application, phase)
         try:
             completed = subprocess.run(command, env=environment, check=False)  # noqa: S603
         except FileNotFoundError as error:
