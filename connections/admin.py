@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from connections import exposure, tokens
 from connections.models import Connection, DeployToken, FirewallRule, RegionRange, Variable
+from dashboard.admin import ReadOnlyAdmin
 
 
 class RegionRangeForm(forms.ModelForm):
@@ -81,7 +82,7 @@ class ManagedFilter(admin.SimpleListFilter):
 
 
 @admin.register(FirewallRule)
-class FirewallRuleAdmin(admin.ModelAdmin):
+class FirewallRuleAdmin(ReadOnlyAdmin):
     list_display = ["label", "source", "database", "team", "created_at"]
     list_filter = [ManagedFilter, "region", "database__region"]
     search_fields = ["label", "network", "database__name", "database__slug", "database__team__name"]
@@ -92,19 +93,9 @@ class FirewallRuleAdmin(admin.ModelAdmin):
     def team(self, rule: FirewallRule) -> str:
         return rule.database.team.name
 
-    # Rules are the teams' to change, through the dashboard, where each change is recorded.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(Connection)
-class ConnectionAdmin(admin.ModelAdmin):
+class ConnectionAdmin(ReadOnlyAdmin):
     list_display = ["application", "database", "team", "created_at"]
     list_filter = ["database__engine", "application__region"]
     search_fields = ["application__slug", "database__slug", "application__team__name"]
@@ -114,16 +105,9 @@ class ConnectionAdmin(admin.ModelAdmin):
     def team(self, connection: Connection) -> str:
         return connection.application.team.name
 
-    # Connections inject variables and bump environments: make and remove them in the dashboard.
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
 
 @admin.register(Variable)
-class VariableAdmin(admin.ModelAdmin):
+class VariableAdmin(ReadOnlyAdmin):
     """Keys and where they come from; values are secrets and never shown here."""
 
     list_display = ["key", "application", "build", "runtime", "linked_to"]
@@ -139,12 +123,6 @@ class VariableAdmin(admin.ModelAdmin):
             return "—"
         side = "external" if variable.external else "internal"
         return f"{variable.connection.database} · {variable.linked_field} ({side})"
-
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(DeployToken)

@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class ConnectionsConfig(AppConfig):
     name = "connections"
     verbose_name = "Connections"
+
+    def ready(self) -> None:
+        from connections import signals  # noqa: F401 (registers the receivers)

@@ -154,10 +154,7 @@ def cli_command(database: Database, *, external: bool) -> str:
     user, password = database.username, database.password
     match Engine(database.engine):
         case Engine.POSTGRESQL:
-            url = connection_url(database, external=external)
-            if database.force_tls:
-                url += "?sslmode=require"
-            return f"psql {shlex.quote(url)}"
+            return f"psql {shlex.quote(connection_url(database, external=external))}"
         case Engine.MYSQL | Engine.MARIADB:
             tls = {Engine.MYSQL: ["--ssl-mode=REQUIRED"], Engine.MARIADB: ["--ssl"]}
             args = [

@@ -30,6 +30,17 @@ URL_SCHEMES = {
     Engine.MARIADB: "mysql",
     Engine.REDIS: "redis",
 }
+# With Force TLS on, the URL itself asks for TLS, so clients that follow it cannot forget.
+TLS_URL = {
+    Engine.POSTGRESQL: ("postgresql", "?sslmode=require"),
+    Engine.MYSQL: ("mysql", "?ssl-mode=REQUIRED"),
+    Engine.MARIADB: ("mysql", "?ssl-mode=REQUIRED"),
+    Engine.REDIS: ("rediss", ""),
+}
+
+
+# Environments are for configuration; a value this long means references multiply each other.
+MAX_VALUE_LENGTH = 64 * 1024
 
 
 class UnresolvedEnvironment(Exception):
@@ -56,8 +67,9 @@ def connection_url(database: Database, *, external: bool = False) -> str:
     user = quote(database.username, safe="")
     password = quote(database.password, safe="")
     path = "0" if database.engine == Engine.REDIS else quote(database.database_name, safe="")
-    scheme = URL_SCHEMES[Engine(database.engine)]
-    return f"{scheme}://{user}:{password}@{host}:{port}/{path}"
+    engine = Engine(database.engine)
+    scheme, query = TLS_URL[engine] if database.force_tls else (URL_SCHEMES[engine], "")
+    return f"{scheme}://{user}:{password}@{host}:{port}/{path}{query}"
 
 
 def linked_value(database: Database, field: str, *, external: bool = False) -> str:
@@ -109,6 +121,8 @@ class TeamEnvironments:
         for database in self.databases.values():
             database.team = team
         self._variables: dict[int, list[Variable]] = defaultdict(list)
+        # Each (application, phase, key) is resolved once, however many values refer to it.
+        self._resolved: dict[_Frame, str] = {}
         for variable in Variable.objects.filter(application__team=team).select_related(
             "connection"
         ):
@@ -131,6 +145,7 @@ class TeamEnvironments:
         variables = self._variables[candidate.application_id]
         variables[:] = [v for v in variables if v.pk is None or v.pk != candidate.pk]
         variables.append(candidate)
+        self._resolved.clear()
 
     def resolve(self, application: Application, phase: str) -> dict[str, str]:
         """The environment ``application`` gets in ``phase``, every reference resolved."""
@@ -152,10 +167,18 @@ class TeamEnvironments:
         if variable.is_linked:
             database = variable.connection.database
             return linked_value(database, variable.linked_field, external=variable.external)
-        return REFERENCE.sub(
-            lambda match: self._follow(match["slug"], match["key"], phase, (*stack, frame)),
-            variable.value,
-        )
+        if frame not in self._resolved:
+            value = REFERENCE.sub(
+                lambda match: self._follow(match["slug"], match["key"], phase, (*stack, frame)),
+                variable.value,
+            )
+            if len(value) > MAX_VALUE_LENGTH:
+                raise UnresolvedEnvironment(
+                    f"{frame} resolves to more than {MAX_VALUE_LENGTH // 1024} KiB: its "
+                    "references repeat each other."
+                )
+            self._resolved[frame] = value
+        return self._resolved[frame]
 
     def _follow(self, slug: str, key: str, phase: str, stack: tuple) -> str:
         if slug in self.applications:

@@ -483,13 +483,6 @@ def connection_verdicts(
     ]
 
 
-def unreachable_connections(
-    database: Database, firewall: Firewall | None = None
-) -> list[tuple[Connection, Verdict]]:
-    """The connected applications that cannot reach ``database``, each with the reason."""
-    return [pair for pair in connection_verdicts(database, firewall) if not pair[1].allowed]
-
-
 # Changes -------------------------------------------------------------------------------------
 
 
@@ -594,6 +587,8 @@ def set_force_tls(actor: AbstractBaseUser | None, database: Database, on: bool) 
             return False
         database.force_tls = on
         database.save(update_fields=["force_tls", "updated_at"])
+        # Connection URLs carry the TLS requirement: every app that uses them must restart.
+        bump_environments(database.team, databases=[database])
         verb = "turned on Force TLS for" if on else "turned off Force TLS for"
         activity.record(actor, database.team, verb, database, force_tls=on)
     return True

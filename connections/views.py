@@ -12,12 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import credentials, exposure, linking, tokens
+from connections import changes, credentials, exposure, linking, tokens
 from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import (
     TeamEnvironments,
     UnresolvedEnvironment,
-    bump_environments,
     connection_url,
 )
 from connections.forms import (
@@ -29,7 +28,7 @@ from connections.forms import (
     VariableForm,
 )
 from connections.models import Connection, Phase, Variable
-from dashboard import activity, provisioning
+from dashboard import activity
 from dashboard.access import get_application_for_user, get_database_for_user
 from dashboard.engines import EngineError, engine_for
 from dashboard.htmx import close_modal, go_to, render_modal, render_page
@@ -47,22 +46,23 @@ def _app_context(application: Application, role: object, tab: str) -> dict:
             "database__name"
         )
     )
+    linked = [v for v in environments.variables_of(application) if v.is_linked]
     for connection in connections:
         connection.database.team = application.team
-        connection.keys = [
-            v.key
-            for v in environments.variables_of(application)
-            if v.connection_id == connection.pk
-        ]
+        mine = [v for v in linked if v.connection_id == connection.pk]
+        connection.keys = [v.key for v in mine if not v.external]
+        connection.build_keys = [v.key for v in mine if v.external]
+    # The internal network is not live during a build: only a connection the build cannot use
+    # (no build variables linked to the external details) makes a database step fail.
+    unserved = [c for c in connections if not c.build_keys]
     return {
         "team": application.team,
         "role": role,
         "application": application,
         "tab": tab,
         "connections": connections,
-        # The internal network is not live during a build: only apps with an internal
-        # connection can trip over a database step there.
-        "build_steps": database_steps(application.build_command) if connections else [],
+        "unserved_connections": unserved,
+        "build_steps": database_steps(application.build_command) if unserved else [],
         "build_plan": plan_move_to_start(application.build_command, application.start_command),
         "environments": environments,
     }
@@ -280,21 +280,9 @@ def application_page(application: Application, tab: str) -> str:
 @require_http_methods(["GET", "POST"])
 def port_edit(request: HttpRequest, team: str, app: str) -> HttpResponse:
     application, role = get_application_for_user(request, team, app, change=True)
-    old_port = application.internal_port
     form = PortForm(request.POST or None, instance=application)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            form.save()
-            if application.internal_port != old_port:
-                bump_environments(application.team, applications=[application])
-                activity.record(
-                    request.user,
-                    application.team,
-                    "changed the internal port of",
-                    application,
-                    old=old_port,
-                    new=application.internal_port,
-                )
+        changes.change_port(request.user, application, form.cleaned_data["internal_port"])
         return close_modal(
             request, application_page(application, "networking"), "connectionsChanged"
         )
@@ -336,17 +324,7 @@ def _variable_modal(
     creating = variable.pk is None
     form = VariableForm(request.POST or None, instance=variable, application=application)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            saved = form.save()
-            bump_environments(application.team, applications=[application])
-            activity.record(
-                request.user,
-                application.team,
-                "added variable" if creating else "edited variable",
-                application,
-                key=saved.key,
-                phases=[phase.value for phase in saved.phases],
-            )
+        changes.save_variable(request.user, form.save(commit=False))
         return close_modal(request, application_page(application, "settings"), "variablesChanged")
     return render_modal(
         request,
@@ -366,13 +344,7 @@ def _variable_modal(
 @require_POST
 def variable_delete(request: HttpRequest, team: str, app: str, variable: str) -> HttpResponse:
     application, _ = get_application_for_user(request, team, app, change=True)
-    target = _variable(application, variable)
-    with transaction.atomic():
-        target.delete()
-        bump_environments(application.team, applications=[application])
-        activity.record(
-            request.user, application.team, "deleted variable", application, key=target.key
-        )
+    changes.delete_variable(request.user, _variable(application, variable))
     return close_modal(request, application_page(application, "settings"), "variablesChanged")
 
 
@@ -414,17 +386,7 @@ def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
     if plan is None:
         return close_modal(request, overview)
     if request.method == "POST":
-        with transaction.atomic():
-            application.build_command = plan.build_command
-            application.start_command = plan.start_command
-            application.save(update_fields=["build_command", "start_command", "updated_at"])
-            activity.record(
-                request.user,
-                application.team,
-                "moved database steps to the start command of",
-                application,
-                steps=plan.steps,
-            )
+        changes.move_steps_to_start(request.user, application, plan)
         return go_to(request, overview)  # both commands changed: the whole page is out of date
     return render_modal(
         request,
@@ -503,7 +465,14 @@ def password_change(request: HttpRequest, team: str, db: str) -> HttpResponse:
             context["copies"] = [
                 (
                     copy,
-                    signing.dumps([str(copy.variable.public_id), copy.replacement], salt=COPY_SALT),
+                    signing.dumps(
+                        [
+                            str(copy.variable.public_id),
+                            copy.replacement,
+                            changes.fingerprint(copy.variable.value),
+                        ],
+                        salt=COPY_SALT,
+                    ),
                 )
                 for copy in change.copies
             ]
@@ -522,7 +491,7 @@ def copy_replace(request: HttpRequest, team: str, db: str) -> HttpResponse:
     """Replace a copied old password with a reference that follows the database."""
     database, _ = get_database_for_user(request, team, db, change=True)
     try:
-        public_id, replacement = signing.loads(
+        public_id, replacement, seen = signing.loads(
             request.POST.get("copy", ""), salt=COPY_SALT, max_age=24 * 3600
         )
         variable = Variable.objects.select_related("application").get(
@@ -530,19 +499,13 @@ def copy_replace(request: HttpRequest, team: str, db: str) -> HttpResponse:
         )
     except (signing.BadSignature, ValueError, Variable.DoesNotExist):
         raise Http404("No such copy.") from None
-    with transaction.atomic():
-        variable.value = replacement
-        variable.save(update_fields=["value", "updated_at"])
-        bump_environments(database.team, applications=[variable.application])
-        activity.record(
-            request.user,
-            database.team,
-            "linked a copied password of",
-            variable.application,
-            key=variable.key,
-            database=database.slug,
-        )
-    return render(request, "connections/password_modal.html#replaced", {"variable": variable})
+    try:
+        changes.replace_copy(request.user, variable, replacement, seen, database)
+    except changes.StaleCopy as stale:
+        context = {"variable": variable, "stale": str(stale)}
+    else:
+        context = {"variable": variable}
+    return render(request, "connections/password_modal.html#replaced", context)
 
 
 @login_required
@@ -592,16 +555,7 @@ def database_delete(request: HttpRequest, team: str, db: str) -> HttpResponse:
     form = DeleteDatabaseForm(request.POST or None, database=database)
     if request.method == "POST" and form.is_valid():
         try:
-            with transaction.atomic():
-                bump_environments(database.team, databases=[database])
-                activity.record(
-                    request.user,
-                    database.team,
-                    "deleted database",
-                    database,
-                    server=database.server.name if database.server else "not provisioned",
-                )
-                provisioning.drop(database)
+            changes.delete_database(request.user, database)
         except EngineError as error:
             form.add_error(None, f"Nothing was deleted. {error}")
         else:

@@ -2,7 +2,9 @@
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpRequest
 
+from dashboard.engines import admin_url_problem
 from dashboard.masking import mask_url
 from dashboard.models import (
     Activity,
@@ -13,6 +15,20 @@ from dashboard.models import (
     Region,
     Team,
 )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For rows that change only through the dashboard, where each change is applied where it
+    must be and recorded: operators may read them here, never add, edit or delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 class MembershipInline(admin.TabularInline):
@@ -45,7 +61,7 @@ class RegionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyAdmin):
     list_display = ["name", "slug", "team", "region", "internal_port", "updated_at"]
     list_filter = ["region", "team"]
     search_fields = ["name", "slug", "team__name"]
@@ -54,7 +70,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Database)
-class DatabaseAdmin(admin.ModelAdmin):
+class DatabaseAdmin(ReadOnlyAdmin):
     list_display = [
         "name",
         "slug",
@@ -70,17 +86,9 @@ class DatabaseAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug", "team__name", "database_name", "username"]
     list_select_related = ["team", "region", "server"]
     autocomplete_fields = ["team"]
-    # The password is never shown; exposure and placement change through the dashboard, which
-    # applies them on the server and records them, never by editing a row here.
+    # Read-only: databases are created, changed and dropped on their servers by the dashboard.
     exclude = ["password"]
-    readonly_fields = [
-        "server",
-        "database_name",
-        "username",
-        "internet_access",
-        "force_tls",
-        "password_status",
-    ]
+    readonly_fields = ["password_status"]
 
     @admin.display(description="Password")
     def password_status(self, database: Database) -> str:
@@ -110,12 +118,21 @@ class DatabaseServerForm(forms.ModelForm):
         ]
 
     def clean_admin_url(self) -> str:
-        url = self.cleaned_data["admin_url"]
+        url = self.cleaned_data["admin_url"].strip()
         if url:
             return url
         if self.instance.pk:
             return self.instance.admin_url
         raise forms.ValidationError("A new server needs its admin connection URL.")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        url, engine = cleaned.get("admin_url"), cleaned.get("engine")
+        if url and engine:
+            problem = admin_url_problem(url, engine)
+            if problem:
+                self.add_error("admin_url", problem)
+        return cleaned
 
 
 @admin.register(DatabaseServer)
@@ -132,19 +149,9 @@ class DatabaseServerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
+class ActivityAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "team", "actor_name", "verb", "target_type", "target_label"]
     list_filter = ["verb", "target_type", "team"]
     search_fields = ["actor_name", "verb", "target_label"]
     date_hierarchy = "created_at"
     list_select_related = ["team"]
-
-    # The log is evidence: operators read it, nobody edits it.
-    def has_add_permission(self, request: object) -> bool:
-        return False
-
-    def has_change_permission(self, request: object, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: object, obj: object = None) -> bool:
-        return False

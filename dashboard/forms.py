@@ -1,9 +1,11 @@
 """Forms for creating the team's resources."""
 
+import re
+
 from django import forms
 from django.utils.text import slugify
 
-from dashboard.models import Application, Database, Engine, Region, Team
+from dashboard.models import SLUG_PATTERN, Application, Database, Engine, Region, Team
 
 RESERVED_APP_PORTS = frozenset({22, 25})
 
@@ -47,9 +49,16 @@ class ResourceForm(forms.ModelForm):
         self.fields["region"].empty_label = None
 
     def clean_slug(self) -> str:
-        slug = self.cleaned_data.get("slug") or slugify(self.data.get("name", ""))
+        slug = self.cleaned_data.get("slug")
         if not slug:
-            raise forms.ValidationError("Give a name or a slug made of letters and digits.")
+            # From the name: slugify keeps underscores, which slugs here do not allow.
+            slug = re.sub(r"[-_]+", "-", slugify(self.data.get("name", ""))).strip("-")
+            if not slug:
+                raise forms.ValidationError("Give a name or a slug made of letters and digits.")
+        if not re.fullmatch(SLUG_PATTERN, slug):
+            raise forms.ValidationError(
+                "Use lowercase letters, digits and single dashes, e.g. orders-api."
+            )
         _unique_slug_in_team(self.team, slug, exclude=self.instance)
         return slug
 

@@ -6,14 +6,20 @@ MASK = "••••••••"
 
 
 def mask_url(url: str) -> str:
-    """Replace the password of a connection URL with a mask; keep the rest readable."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
+    """A connection URL with its password masked and its query (which may hold one) hidden.
+
+    Never fails: a URL that does not parse is masked whole after its scheme.
+    """
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return f"{url.partition('://')[0]}://{MASK}"
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"
-    netloc = f"{parts.username or ''}:{MASK}@{host}"
-    if parts.port is not None:
-        netloc += f":{parts.port}"
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc = host if port is None else f"{host}:{port}"
+    if parts.username is not None or parts.password is not None:
+        secret = f":{MASK}" if parts.password is not None else ""
+        netloc = f"{parts.username or ''}{secret}@{netloc}"
+    return urlunsplit(parts._replace(netloc=netloc, query=MASK if parts.query else ""))

@@ -1,6 +1,8 @@
 """The resources people own: teams and their members, regions, applications, databases, and the
 database servers operators register. Invariants live in database constraints as well as forms."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -11,6 +13,7 @@ from dashboard.passwords import generate_password
 # \Z, not $: Python's `$` (behind SQLite's REGEXP) also matches before a final newline.
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*\Z"
 IDENTIFIER_PATTERN = r"^[a-z_][a-z0-9_]*\Z"
+IDENTIFIER_BASE_LENGTH = 20
 
 
 class Role(models.TextChoices):
@@ -247,12 +250,17 @@ class Database(models.Model):
         return server.public_host, server.public_port
 
     def derive_identifiers(self) -> None:
-        """Name the database and its user after the slug, as the engines' identifiers allow."""
-        identifier = self.slug.replace("-", "_")
-        if not identifier[0].isalpha():
-            identifier = f"db_{identifier}"
-        self.database_name = identifier[:63]
-        self.username = f"{identifier[:58]}_user"
+        """Name the database and its user after the slug, plus a random part.
+
+        Servers are shared between teams: the random part keeps one team's names from
+        colliding with (and so revealing) another's. Names stay within every engine's limits
+        (MySQL user names: 32 characters).
+        """
+        base = self.slug.replace("-", "_")[:IDENTIFIER_BASE_LENGTH].rstrip("_")
+        if not base[:1].isalpha():
+            base = f"db_{base}"[:IDENTIFIER_BASE_LENGTH]
+        self.database_name = f"{base}_{secrets.token_hex(3)}"
+        self.username = f"{self.database_name}_user"
 
 
 class DatabaseServer(models.Model):

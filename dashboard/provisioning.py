@@ -6,6 +6,7 @@ server of its engine is recorded as not provisioned, and nothing claims otherwis
 """
 
 from django.db import transaction
+from django.db.models import Count
 
 from dashboard.engines import engine_for
 from dashboard.models import Database, DatabaseServer, Engine, Region
@@ -13,13 +14,14 @@ from dashboard.models import Database, DatabaseServer, Engine, Region
 
 def server_for(engine: str, region: Region) -> DatabaseServer | None:
     """A server of ``engine`` in ``region``: the one holding the fewest databases."""
-    servers = DatabaseServer.objects.filter(engine=engine, region=region)
-    if engine == Engine.MYSQL:
-        # MariaDB speaks MySQL's protocol; a MySQL database may live on either.
-        servers = DatabaseServer.objects.filter(
-            engine__in=[Engine.MYSQL, Engine.MARIADB], region=region
-        )
-    return min(servers, key=lambda server: (server.databases.count(), server.pk), default=None)
+    # MariaDB speaks MySQL's protocol; a MySQL database may live on either.
+    engines = [Engine.MYSQL, Engine.MARIADB] if engine == Engine.MYSQL else [engine]
+    return (
+        DatabaseServer.objects.filter(engine__in=engines, region=region)
+        .annotate(load=Count("databases"))
+        .order_by("load", "pk")
+        .first()
+    )
 
 
 def create(database: Database) -> Database:

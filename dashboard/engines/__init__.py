@@ -32,6 +32,7 @@ class ProbeResult:
 class AdminURL:
     """The parts of a server's admin URL, decoded."""
 
+    scheme: str
     host: str
     port: int | None
     user: str
@@ -42,12 +43,39 @@ class AdminURL:
     def parse(cls, url: str) -> "AdminURL":
         parts = urlsplit(url)
         return cls(
+            scheme=parts.scheme,
             host=parts.hostname or "127.0.0.1",
             port=parts.port,
             user=unquote(parts.username or ""),
             password=unquote(parts.password or ""),
             path=parts.path.lstrip("/"),
         )
+
+
+ADMIN_URL_SCHEMES = {
+    Engine.POSTGRESQL: ("postgresql", "postgres"),
+    Engine.MYSQL: ("mysql", "mariadb"),
+    Engine.MARIADB: ("mysql", "mariadb"),
+    Engine.REDIS: ("redis", "rediss"),
+}
+
+
+def admin_url_problem(url: str, engine: str) -> str | None:
+    """What is wrong with ``url`` as the admin URL of a server of ``engine``, or None."""
+    schemes = ADMIN_URL_SCHEMES[Engine(engine)]
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (parsing the port is the check)
+    except ValueError:
+        return "This is not a URL with a valid port."
+    if parts.scheme not in schemes:
+        starts = " or ".join(f"{scheme}://" for scheme in schemes)
+        return f"A {Engine(engine).label} admin URL starts with {starts}."
+    if not parts.hostname:
+        return "The URL needs a host."
+    if "password" in parts.query.lower():
+        return "Put the password in the URL's user part (user:password@host), not in its query."
+    return None
 
 
 class DatabaseEngine(Protocol):

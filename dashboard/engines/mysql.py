@@ -54,11 +54,23 @@ class MySQLEngine:
     def create(self, database: Database, password: str) -> None:
         name = quote_identifier(database.database_name)
         user = (database.username, ANY_HOST)
-        self._run(
-            (f"CREATE DATABASE {name}", ()),
-            ("CREATE USER %s@%s IDENTIFIED BY %s", (*user, password)),
-            (f"GRANT ALL PRIVILEGES ON {name}.* TO %s@%s", user),
-        )
+        drop_database = (f"DROP DATABASE {name}", ())
+        drop_user = ("DROP USER %s@%s", user)
+        # Each step is undone if a later one fails, and only what this call created is undone:
+        # a name that already existed belongs to someone else.
+        self._run((f"CREATE DATABASE {name}", ()))
+        undo = [drop_database]
+        for step, created in (
+            (("CREATE USER %s@%s IDENTIFIED BY %s", (*user, password)), drop_user),
+            ((f"GRANT ALL PRIVILEGES ON {name}.* TO %s@%s", user), None),
+        ):
+            try:
+                self._run(step)
+            except EngineError:
+                self._run(*reversed(undo))
+                raise
+            if created:
+                undo.append(created)
 
     def drop(self, database: Database) -> None:
         self._run(

@@ -35,12 +35,24 @@ class PostgreSQLEngine:
 
     def create(self, database: Database, password: str) -> None:
         role, name = sql.Identifier(database.username), sql.Identifier(database.database_name)
-        self._run(
-            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(password)),
-            sql.SQL("CREATE DATABASE {} OWNER {}").format(name, role),
-            # Nobody but its owner may connect; other roles of the server get nothing.
-            sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name),
-        )
+        drop_role = sql.SQL("DROP ROLE {}").format(role)
+        drop_database = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(name)
+        # Each step is undone if a later one fails, and only what this call created is undone:
+        # a name that already existed belongs to someone else.
+        self._run(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, sql.Literal(password)))
+        self._undoing(drop_role, sql.SQL("CREATE DATABASE {} OWNER {}").format(name, role))
+        # Nobody but its owner may connect; other roles of the server get nothing.
+        revoke = sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name)
+        self._undoing(drop_database, revoke, then=drop_role)
+
+    def _undoing(
+        self, undo: sql.Composable, step: sql.Composable, then: sql.Composable | None = None
+    ) -> None:
+        try:
+            self._run(step)
+        except EngineError:
+            self._run(undo, *([then] if then else []))
+            raise
 
     def drop(self, database: Database) -> None:
         self._run(

@@ -12,19 +12,23 @@ from dashboard.engines import AdminURL, EngineError, ProbeResult, Timer, safe_me
 from dashboard.models import Database, DatabaseServer
 
 CONNECT_TIMEOUT = 5
+ENUMERATING_COMMANDS = ("-scan", "-randomkey", "-dbsize", "-select", "-swapdb", "-move")
 
 
 def key_pattern(database: Database) -> str:
     return f"{database.database_name}:*"
 
 
-def _client(host: str, port: int, username: str | None, password: str | None) -> redis.Redis:
+def _client(
+    host: str, port: int, username: str | None, password: str | None, *, tls: bool = False
+) -> redis.Redis:
     # No retries: a refused password or a closed port is an answer, not a hiccup.
     return redis.Redis(
         host=host,
         port=port,
         username=username,
         password=password,
+        ssl=tls,
         socket_connect_timeout=CONNECT_TIMEOUT,
         socket_timeout=CONNECT_TIMEOUT,
         retry=Retry(NoBackoff(), 0),
@@ -37,7 +41,13 @@ class RedisEngine:
 
     def _admin(self) -> redis.Redis:
         url = AdminURL.parse(self.server.admin_url)
-        return _client(url.host, url.port or 6379, url.user or None, url.password or None)
+        return _client(
+            url.host,
+            url.port or 6379,
+            url.user or None,
+            url.password or None,
+            tls=url.scheme == "rediss",
+        )
 
     def _call(self, action: str, *args: object) -> object:
         client = self._admin()
@@ -67,6 +77,9 @@ class RedisEngine:
             "+@all",
             "-@admin",
             "-@dangerous",
+            # Key patterns do not cover commands that walk the whole keyspace: without these a
+            # user could list (not read) other tenants' key names, or switch databases.
+            *ENUMERATING_COMMANDS,
         )
 
     def drop(self, database: Database) -> None:

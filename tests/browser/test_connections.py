@@ -53,7 +53,7 @@ def test_add_from_the_application_then_remove(
         expect(runtime).to_contain_text(key)
     row = runtime.locator("tr", has_text="SHOP_DB_NAME")
     row.get_by_role("button", name="Reveal").click()
-    expect(row.get_by_test_id("revealed-value")).to_have_text("shop_db")
+    expect(row.get_by_test_id("revealed-value")).to_have_text(resources[1].database_name)
     shoot("23-settings-variables")
 
     page.goto(f"{live_server.url}/t/acme/apps/storefront/networking/")

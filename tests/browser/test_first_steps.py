@@ -1,5 +1,7 @@
 """A newcomer logs in, switches team, creates an application and a database."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -59,7 +61,7 @@ def test_log_in_switch_team_create_application_and_database(
     shoot("10-database-form")
     page.get_by_role("button", name="Create database").click()
     expect(page.get_by_role("heading", name="Shop PostgreSQL", exact=True)).to_be_visible()
-    expect(page.get_by_text("shop_postgresql_user")).to_be_visible()
+    expect(page.get_by_text(re.compile(r"^shop_postgresql_[0-9a-f]{6}_user$"))).to_be_visible()
     shoot("11-database-overview")
     page.get_by_role("navigation", name="Database").get_by_role("link", name="Network").click()
     shoot("12-database-network")

@@ -80,8 +80,8 @@ def test_linked_variables_give_the_databases_details_at_runtime_only(owner, app,
     assert environment["DB_HOST"] == "shop-db.acme.fra1.internal"
     assert (environment["DB_PORT"], environment["DB_NAME"], environment["DB_USER"]) == (
         "5432",
-        "shop_db",
-        "shop_db_user",
+        database.database_name,
+        database.username,
     )
     assert environment["DB_PASSWORD"] == database.password
     assert resolve_environment(app, BUILD) == {}
@@ -450,3 +450,28 @@ def test_form_renames_a_linked_variable_and_keeps_it_linked(owner, app, database
     environment = resolve_environment(app, RUNTIME)
     assert environment["PRIMARY_DATABASE_URL"] == connection_url(database)
     assert "DATABASE_URL" not in environment
+
+
+def test_references_that_double_at_each_step_are_refused_quickly(app):
+    # V0 is 1 KiB; each Vn holds Vn-1 twice: 2**30 KiB by V30 if nothing stopped it.
+    var(app, "V0", "x" * 1024)
+    for n in range(1, 31):
+        var(app, f"V{n}", f"{{{{ {app.slug}.V{n - 1} }}}}{{{{ {app.slug}.V{n - 1} }}}}")
+    with pytest.raises(UnresolvedEnvironment, match="more than 64 KiB"):
+        resolve_environment(app, RUNTIME)
+
+
+@pytest.mark.parametrize(
+    ("engine", "version", "start", "end"),
+    [
+        ("postgresql", "16", "postgresql://", "?sslmode=require"),
+        ("mariadb", "11.4", "mysql://", "?ssl-mode=REQUIRED"),
+        ("redis", "7.4", "rediss://", "/0"),
+    ],
+)
+def test_with_force_tls_the_url_asks_for_tls(make_database, engine, version, start, end):
+    from connections.environment import connection_url
+
+    url = connection_url(make_database(engine=engine, version=version, force_tls=True))
+    assert url.startswith(start)
+    assert url.endswith(end)

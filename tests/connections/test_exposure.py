@@ -658,14 +658,15 @@ def test_operators_changing_ranges_resync_exposure_and_force_tls(
 # Connected applications ------------------------------------------------------------------------
 
 
-def test_unreachable_connections_lists_apps_that_need_a_rule(
+def test_connection_verdicts_name_apps_that_need_a_rule(
     dedicated, make_application, region, other_region
 ):
     here = make_application(name="Here", region=region)
     Connection.objects.create(application=here, database=dedicated)
-    assert [c.application for c, _ in exposure.unreachable_connections(dedicated)] == [here]
+    [(connection, verdict)] = exposure.connection_verdicts(dedicated)
+    assert (connection.application, verdict.allowed) == (here, False)
     exposure.add_region_rule(None, dedicated, region)
-    assert exposure.unreachable_connections(dedicated) == []
+    assert [v.allowed for _, v in exposure.connection_verdicts(dedicated)] == [True]
 
 
 # Compilers ------------------------------------------------------------------------------------

@@ -91,3 +91,20 @@ def test_the_external_card_refreshes_on_its_own(developer_client, database):
     response = developer_client.get(url, headers={**HTMX, "HX-Target": "external-connection"})
     assert b'id="external-connection"' in response.content
     assert b'id="applications"' not in response.content
+
+
+def test_turning_force_tls_on_marks_connected_apps_and_changes_their_url(owner, app, database):
+    from connections import exposure, linking
+    from connections.environment import resolve_environment
+
+    linking.connect(owner, app, database, linking.proposed_keys())
+    before = type(app).objects.get(pk=app.pk).environment_version
+    exposure.set_force_tls(owner, database, True)
+    assert type(app).objects.get(pk=app.pk).environment_version == before + 1
+    assert resolve_environment(app, "runtime")["DATABASE_URL"].endswith("?sslmode=require")
+
+
+def test_the_offered_rule_is_ticked_when_the_warning_first_shows(developer_client, app, dedicated):
+    for extra in ({}, {"refresh": "choice"}):
+        content = add(developer_client, app, dedicated, **extra).content.decode()
+        assert 'id="id_add_rule" checked' in content

@@ -122,3 +122,11 @@ def test_outsider_gets_404(outsider_client, shop):
 def test_get_is_refused(developer_client, shop):
     app, database = shop
     assert developer_client.get(url(app, database)).status_code == 405
+
+
+def test_the_warning_goes_once_the_build_has_its_variables(developer_client, shop):
+    app, database = shop
+    _open(database)
+    developer_client.post(url(app, database))
+    content = developer_client.get(reverse("application_detail", args=["acme", "shop"])).content
+    assert b'data-testid="build-warning"' not in content

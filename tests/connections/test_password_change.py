@@ -230,3 +230,18 @@ def test_two_concurrent_changes_cannot_interleave(
     finally:
         engine_for(server).drop(database)
         db_connection.close()
+
+
+def test_a_copy_edited_since_it_was_found_is_not_overwritten(
+    developer_client, live, make_application
+):
+    copy = Variable.objects.create(application=make_application(), key="PW", value=live.password)
+    response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+    (token,) = [token for _, token in response.context["copies"]]
+    copy.value = "edited by hand meanwhile"
+    copy.save()
+    replace = reverse("copy_replace", args=["acme", live.slug])
+    answer = developer_client.post(replace, {"copy": token}, headers=HTMX).content.decode()
+    copy.refresh_from_db()
+    assert "changed since" in answer
+    assert copy.value == "edited by hand meanwhile"

@@ -1,10 +1,12 @@
 """Creating and deleting databases through the dashboard really creates and drops them."""
 
 import secrets
+from types import SimpleNamespace
 
 import pytest
 from django.urls import reverse
 
+import dashboard.models
 from connections import linking
 from dashboard.engines import engine_for
 from dashboard.models import Activity, Database
@@ -31,6 +33,13 @@ def pg(postgresql_endpoint, region):
     return register(postgresql_endpoint, region)
 
 
+@pytest.fixture
+def pinned_names(monkeypatch):
+    """Make the random part of database names predictable, to stage collisions on purpose."""
+    suffix = secrets.token_hex(3)
+    monkeypatch.setattr(dashboard.models, "secrets", SimpleNamespace(token_hex=lambda n: suffix))
+
+
 def test_creating_creates_the_database_on_a_server_of_its_engine_and_region(
     developer_client, pg, region
 ):
@@ -45,7 +54,7 @@ def test_creating_creates_the_database_on_a_server_of_its_engine_and_region(
         engine.drop(database)
 
 
-def test_a_server_refusal_records_nothing_and_says_why(developer_client, pg, region):
+def test_a_server_refusal_records_nothing_and_says_why(developer_client, pg, region, pinned_names):
     slug = f"t{secrets.token_hex(4)}"
     # The role already exists on the server (created behind the dashboard's back).
     ghost = Database(slug=slug, region=region)  # never saved: it only carries the names
@@ -72,17 +81,17 @@ def test_without_a_server_the_database_is_recorded_as_not_provisioned(developer_
 
 
 def test_if_saving_fails_after_the_server_created_it_the_server_copy_is_dropped(
-    developer_client, pg, region, monkeypatch
+    developer_client, pg, region, monkeypatch, pinned_names
 ):
     slug = f"t{secrets.token_hex(4)}"
 
     def broken_save(self, *args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(Database, "save", broken_save)
-    with pytest.raises(RuntimeError):
-        _create(developer_client, region, slug=slug)
-    monkeypatch.undo()
+    with monkeypatch.context() as patched:
+        patched.setattr(Database, "save", broken_save)
+        with pytest.raises(RuntimeError):
+            _create(developer_client, region, slug=slug)
     ghost = Database(slug=slug, region=region, server=pg)
     ghost.derive_identifiers()
     assert not engine_for(pg).probe(ghost, "whatever").ok
@@ -140,3 +149,15 @@ class TestDelete:
         assert (
             outsider_client.post(self.url(database), {"confirm": database.slug}).status_code == 404
         )
+
+
+def test_the_least_loaded_server_of_the_engine_and_region_is_chosen(
+    make_server, make_database, region
+):
+    from dashboard.provisioning import server_for
+
+    busy, quiet = make_server(), make_server()
+    make_database(server=busy)
+    make_server(engine="redis")
+    assert server_for("postgresql", region) == quiet
+    assert server_for("mysql", region) is None

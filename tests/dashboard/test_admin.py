@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from dashboard.masking import mask_url
+from dashboard.models import DatabaseServer
 
 ADMIN_URL = "postgres://admin:s3cr3t-P@ss@db.internal:5432/postgres"
 
@@ -77,7 +78,35 @@ def test_activity_is_read_only_for_operators(operator_client):
         (ADMIN_URL, "postgres://admin:••••••••@db.internal:5432/postgres"),
         ("redis://:pw@[::1]:6379/0", "redis://:••••••••@[::1]:6379/0"),
         ("mysql://root@127.0.0.1/", "mysql://root@127.0.0.1/"),
+        ("postgresql://admin@h/db?password=S3cret", "postgresql://admin@h/db?••••••••"),
+        ("postgresql://admin:pw@h:notaport/db", "postgresql://••••••••"),
     ],
 )
 def test_mask_url(url, masked):
     assert mask_url(url) == masked
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("mysql://root@db:3306/", "starts with postgresql:// or postgres://"),
+        ("postgresql://admin:pw@db:port/postgres", "valid port"),
+        ("postgresql:///postgres", "needs a host"),
+        ("postgresql://admin@db/postgres?password=S3cret", "user part"),
+    ],
+)
+def test_a_bad_admin_url_is_explained_next_to_the_field(operator_client, region, url, message):
+    data = {
+        "name": "pg-new",
+        "engine": "postgresql",
+        "region": region.pk,
+        "admin_url": url,
+        "internal_host": "db",
+        "internal_port": "5432",
+        "public_host": "",
+        "public_port": "",
+    }
+    response = operator_client.post(reverse("admin:dashboard_databaseserver_add"), data)
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors["admin_url"])
+    assert not DatabaseServer.objects.filter(name="pg-new").exists()

@@ -1,5 +1,6 @@
 """Creating an application: validation next to the field, the happy path and its record."""
 
+import pytest
 from django.urls import reverse
 
 from dashboard.models import Activity, Application
@@ -60,3 +61,22 @@ def test_a_name_without_letters_or_digits_needs_a_slug(developer_client, region)
         URL, {"name": "!!!", "region": region.pk, "internal_port": "80"}
     )
     assert response.context["form"].errors["slug"]
+
+
+def test_a_name_with_underscores_gives_a_dashed_slug(developer_client, region):
+    developer_client.post(URL, {"name": "my_app", "region": region.pk, "internal_port": "8000"})
+    assert Application.objects.filter(slug="my-app").exists()
+
+
+@pytest.mark.parametrize("slug", ["ABC", "my_app", "-edge", "two--dashes"])
+def test_a_typed_slug_that_is_not_one_is_explained_next_to_the_field(
+    developer_client, region, slug
+):
+    response = developer_client.post(
+        URL, {"name": "App", "slug": slug, "region": region.pk, "internal_port": "8000"}
+    )
+    assert response.status_code == 200
+    assert (
+        "lowercase letters, digits and single dashes" in response.context["form"].errors["slug"][0]
+    )
+    assert not Application.objects.exists()

@@ -1,5 +1,7 @@
 """Creating a database: the engine decides versions and port; bad input stays in the form."""
 
+import re
+
 from django.urls import reverse
 
 from dashboard.models import Activity, Database
@@ -24,7 +26,8 @@ def test_happy_path_derives_the_identifiers_from_the_slug(developer_client, regi
     response = _post(developer_client, region)
     database = Database.objects.get(slug="shop-db")
     assert response.url == reverse("database_detail", args=["acme", "shop-db"])
-    assert (database.database_name, database.username) == ("shop_db", "shop_db_user")
+    assert re.fullmatch(r"shop_db_[0-9a-f]{6}", database.database_name)
+    assert database.username == f"{database.database_name}_user"
 
 
 def test_creation_is_recorded_without_secrets(developer_client, region):
@@ -47,4 +50,16 @@ def test_unknown_engine_is_refused(developer_client, region):
 
 def test_slug_starting_with_a_digit_gets_a_valid_database_name(developer_client, region):
     _post(developer_client, region, name="2024 reports")
-    assert Database.objects.get(slug="2024-reports").database_name == "db_2024_reports"
+    assert Database.objects.get(slug="2024-reports").database_name.startswith("db_2024_reports_")
+
+
+def test_the_same_slug_in_two_teams_gets_different_names_on_the_servers(make_database, other_team):
+    ours, theirs = make_database(slug="main"), make_database(slug="main", team=other_team)
+    assert ours.database_name != theirs.database_name
+    assert ours.username != theirs.username
+
+
+def test_names_fit_every_engine_even_for_a_long_slug(make_database):
+    database = make_database(slug="a-very-long-slug-for-a-database-that-goes-on-and-on")
+    assert len(database.username) <= 32  # MySQL's limit for user names
+    assert len(database.database_name) <= 63

@@ -130,6 +130,39 @@ def test_a_redis_user_is_confined_to_its_key_prefix(redis_endpoint, region, make
             client.set("elsewhere", "no")
         with pytest.raises(redis.exceptions.NoPermissionError):
             client.execute_command("FLUSHALL")
+        for command in ("SCAN 0", "RANDOMKEY", "DBSIZE", "SELECT 1"):
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                client.execute_command(*command.split())
     finally:
         client.close()
         engine.drop(database)
+
+
+def test_a_create_that_fails_halfway_undoes_only_its_own_steps(sql_server, make_database):
+    engine = engine_for(sql_server)
+
+    def new():
+        return make_database(
+            slug=f"t{secrets.token_hex(4)}", engine=sql_server.engine, server=sql_server
+        )
+
+    squatter, clash = new(), new()
+    engine.create(squatter, squatter.password)
+    if sql_server.engine == "postgresql":
+        clash.database_name = squatter.database_name  # its role is created, its database is not
+    else:
+        clash.username = squatter.username  # its database is created, its user is not
+    try:
+        with pytest.raises(EngineError):
+            engine.create(clash, clash.password)
+        assert engine.probe(squatter, squatter.password).ok  # the other tenant is untouched
+        # Retry with the name that was taken replaced; the one the failed attempt created is
+        # kept, so a leftover of it would make this fail.
+        if sql_server.engine == "postgresql":
+            clash.database_name = new().database_name
+        else:
+            clash.username = new().username
+        engine.create(clash, clash.password)
+        engine.drop(clash)
+    finally:
+        engine.drop(squatter)
