@@ -3,7 +3,8 @@
   "use strict";
   const modal = () => document.getElementById("modal");
 
-  document.addEventListener("htmx:afterSwap", (event) => {
+  // After settling, not swapping: by then htmx has wired the new content's own triggers.
+  document.addEventListener("htmx:afterSettle", (event) => {
     const dialog = modal();
     if (dialog && event.detail.target === dialog && !dialog.open) {
       dialog.showModal();
