@@ -57,3 +57,10 @@ def test_database_activity_tab_lists_only_that_database(
 def test_an_empty_log_says_what_will_appear(developer_client, team):
     response = developer_client.get(reverse("team_activity", args=["acme"]))
     assert b"Nothing recorded yet" in response.content
+
+
+def test_the_feed_shows_lists_and_switches_in_words(developer_client, team, developer):
+    activity.record(developer, team, "connected", variables=["DB_HOST", "DB_PORT"], force_tls=True)
+    content = developer_client.get(reverse("team_activity", args=["acme"])).content.decode()
+    assert "variables: DB_HOST, DB_PORT" in content
+    assert "force tls: on" in content
