@@ -60,6 +60,8 @@ def test_the_same_slug_in_two_teams_gets_different_names_on_the_servers(make_dat
 
 
 def test_names_fit_every_engine_even_for_a_long_slug(make_database):
-    database = make_database(slug="a-very-long-slug-for-a-database-that-goes-on-and-on")
+    longest = "a-very-long-slug-for-a-database-that-goes-on-and-o"  # 50, the column's limit
+    assert len(longest) == Database._meta.get_field("slug").max_length
+    database = make_database(slug=longest)
     assert len(database.username) <= 32  # MySQL's limit for user names
     assert len(database.database_name) <= 63
