@@ -19,7 +19,7 @@ nothing more. Rules compile as they stand to pg_hba.conf lines and MariaDB accou
 import enum
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -557,19 +557,16 @@ def set_internet_access(actor: AbstractBaseUser | None, database: Database, on: 
     Raises :class:`ExposureRefused` when Force TLS is off or the database is dedicated. Returns
     whether anything changed; a change is recorded.
     """
-    with transaction.atomic():
-        _lock(database)
-        refusal = internet_access_refusal(database, on)
-        if refusal is not None:
-            raise refusal
-        if database.internet_access == on:
-            return False
-        database.internet_access = on
-        database.save(update_fields=["internet_access", "updated_at"])
-        _bump_external_builds(database)
-        verb = "turned on Internet access for" if on else "turned off Internet access for"
-        activity.record(actor, database.team, verb, database, internet_access=on)
-    return True
+    return _switch(
+        actor,
+        database,
+        "internet_access",
+        on,
+        internet_access_refusal,
+        "Internet access",
+        # Only builds linked to the external details see them appear or go.
+        affected=_bump_external_builds,
+    )
 
 
 def set_force_tls(actor: AbstractBaseUser | None, database: Database, on: bool) -> bool:
@@ -578,19 +575,42 @@ def set_force_tls(actor: AbstractBaseUser | None, database: Database, on: bool) 
     Raises :class:`ExposureRefused` when turning it off while the database is reachable from
     the Internet. Returns whether anything changed; a change is recorded.
     """
+    return _switch(
+        actor,
+        database,
+        "force_tls",
+        on,
+        force_tls_refusal,
+        "Force TLS",
+        # Connection URLs carry the TLS requirement: every app that uses them must restart.
+        affected=lambda changed: bump_environments(changed.team, databases=[changed]),
+    )
+
+
+def _switch(
+    actor: AbstractBaseUser | None,
+    database: Database,
+    field: str,
+    on: bool,
+    refusal_for: Callable[[Database, bool], ExposureRefused | None],
+    label: str,
+    *,
+    affected: Callable[[Database], object],
+) -> bool:
+    """Turn one of the database's switches on or off, under its lock, refused when it must be;
+    ``affected`` marks the applications whose environment the change alters."""
     with transaction.atomic():
         _lock(database)
-        refusal = force_tls_refusal(database, on)
+        refusal = refusal_for(database, on)
         if refusal is not None:
             raise refusal
-        if database.force_tls == on:
+        if getattr(database, field) == on:
             return False
-        database.force_tls = on
-        database.save(update_fields=["force_tls", "updated_at"])
-        # Connection URLs carry the TLS requirement: every app that uses them must restart.
-        bump_environments(database.team, databases=[database])
-        verb = "turned on Force TLS for" if on else "turned off Force TLS for"
-        activity.record(actor, database.team, verb, database, force_tls=on)
+        setattr(database, field, on)
+        database.save(update_fields=[field, "updated_at"])
+        affected(database)
+        verb = f"turned {'on' if on else 'off'} {label} for"
+        activity.record(actor, database.team, verb, database, **{field: on})
     return True
 
 

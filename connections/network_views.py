@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from connections import exposure
-from connections.forms_network import ManagedRuleForm, ReachabilityForm, RuleForm
 from connections.models import FirewallRule, Variable
+from connections.network_forms import ManagedRuleForm, ReachabilityForm, RuleForm
 from dashboard.access import get_database_for_user
 from dashboard.htmx import close_modal, render_modal, render_page
 from dashboard.models import Database, Engine, Region

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from connections import api, views
+from connections import api, network_views, views
 
 team_urls = [
     path("apps/<slug:app>/", views.application_detail, name="application_detail"),
@@ -42,6 +42,27 @@ team_urls = [
         views.connection_add_for_database,
         name="connection_add_for_database",
     ),
+    # The database's Network tab: exposure, firewall rules, reachability.
+    path("databases/<slug:db>/network/", network_views.database_network, name="database_network"),
+    path(
+        "databases/<slug:db>/network/force-tls/", network_views.force_tls, name="network_force_tls"
+    ),
+    path(
+        "databases/<slug:db>/network/internet/",
+        network_views.internet_access,
+        name="network_internet",
+    ),
+    path("databases/<slug:db>/network/rules/new/", network_views.rule_add, name="network_rule_add"),
+    path(
+        "databases/<slug:db>/network/rules/managed/",
+        network_views.managed_rule_add,
+        name="network_managed_rule_add",
+    ),
+    path(
+        "databases/<slug:db>/network/rules/<uuid:rule>/remove/",
+        network_views.rule_remove,
+        name="network_rule_remove",
+    ),
 ]
 
 api_urls = [
@@ -55,6 +76,5 @@ api_urls = [
 
 urlpatterns = [
     path("t/<slug:team>/", include(team_urls)),
-    path("t/<slug:team>/", include("connections.network_urls")),
     path("api/", include(api_urls)),
 ]

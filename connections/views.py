@@ -2,6 +2,7 @@
 and render; modals answer htmx with a fragment and, on success, an ``HX-Trigger`` event."""
 
 import json
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,7 +10,8 @@ from django.core import signing
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import changes, credentials, exposure, linking, tokens
@@ -263,9 +265,15 @@ def connection_remove(request: HttpRequest, team: str, app: str, db: str) -> Htt
 
 
 def _safe_next(url: str, team: str) -> str:
-    """Only pages of the same team: never an open redirect."""
-    prefix = reverse("application_list", args=[team]).removesuffix("apps/")
-    return url if url.startswith(prefix) else reverse("application_list", args=[team])
+    """A page of this team on this site, or the team's applications: never an open redirect."""
+    fallback = reverse("application_list", args=[team])
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts=None):
+        return fallback
+    try:
+        match = resolve(urlsplit(url).path)
+    except Resolver404:
+        return fallback
+    return url if match.kwargs.get("team") == team else fallback
 
 
 def application_page(application: Application, tab: str) -> str:

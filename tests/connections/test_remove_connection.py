@@ -89,3 +89,9 @@ def test_from_the_database_page_returns_there(developer_client, connection, app,
     back = reverse("database_detail", args=["acme", database.slug])
     response = developer_client.post(url(app, database), {"next": back})
     assert response.url == back
+
+
+@pytest.mark.parametrize("target", ["/t/globex/apps/", "//evil.example/t/acme/apps/", "/nowhere/"])
+def test_next_must_be_a_page_of_this_team(developer_client, connection, app, database, target):
+    response = developer_client.post(url(app, database), {"next": target})
+    assert response.url == reverse("application_list", args=["acme"])
