@@ -10,11 +10,10 @@ import hashlib
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from connections import activity, provisioning
 from connections.buildcheck import MovePlan
 from connections.environment import bump_environments
-from connections.models import Variable
-from dashboard import activity, provisioning
-from dashboard.models import Application, Database
+from connections.models import Application, Database, Variable
 
 
 @transaction.atomic
@@ -113,7 +112,7 @@ def replace_copy(
 def delete_database(actor: AbstractBaseUser, database: Database) -> None:
     """Drop the database on its server, then forget it; the apps that used it need a restart.
 
-    Raises :class:`dashboard.engines.EngineError` (nothing deleted) when the server refuses.
+    Raises :class:`connections.engines.EngineError` (nothing deleted) when the server refuses.
     """
     bump_environments(database.team, databases=[database])
     activity.record(

@@ -17,12 +17,11 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import OperationalError, transaction
 from django.utils import timezone
 
+from connections import activity
+from connections.engines import EngineError, engine_for
 from connections.environment import bump_environments, connection_url, endpoint
 from connections.exposure import reachable_from_internet
-from connections.models import Variable
-from dashboard import activity
-from dashboard.engines import EngineError, engine_for
-from dashboard.models import Application, Database, Engine
+from connections.models import Application, Database, Engine, Variable
 
 logger = logging.getLogger(__name__)
 

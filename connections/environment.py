@@ -14,8 +14,7 @@ from urllib.parse import quote
 
 from django.db.models import F
 
-from connections.models import LinkedField, Phase, Variable
-from dashboard.models import Application, Database, Engine, Team
+from connections.models import Application, Database, Engine, LinkedField, Phase, Team, Variable
 
 REFERENCE = re.compile(
     r"\{\{\s*(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}"

@@ -25,10 +25,17 @@ from dataclasses import dataclass, replace
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from connections import activity
 from connections.environment import bump_environments
-from connections.models import Connection, FirewallRule, RegionRange
-from dashboard import activity
-from dashboard.models import Application, Database, Region, ResourceModel
+from connections.models import (
+    Application,
+    Connection,
+    Database,
+    FirewallRule,
+    Region,
+    RegionRange,
+    ResourceModel,
+)
 
 type IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 type IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address

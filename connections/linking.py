@@ -6,10 +6,17 @@ from collections.abc import Mapping
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
+from connections import activity
 from connections.environment import bump_environments
-from connections.models import KEY_PATTERN, RESERVED_KEYS, Connection, LinkedField, Variable
-from dashboard import activity
-from dashboard.models import Application, Database
+from connections.models import (
+    KEY_PATTERN,
+    RESERVED_KEYS,
+    Application,
+    Connection,
+    Database,
+    LinkedField,
+    Variable,
+)
 
 PREFIX_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*)?\Z"
 

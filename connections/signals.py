@@ -9,7 +9,7 @@ from django.db.models.signals import post_save, pre_save
 from django.dispatch import receiver
 
 from connections.environment import bump_environments
-from dashboard.models import DatabaseServer
+from connections.models import DatabaseServer
 
 ENDPOINT_FIELDS = ("internal_host", "internal_port", "public_host", "public_port")
 

@@ -7,9 +7,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from connections.models import DeployToken
-from dashboard import activity
-from dashboard.models import Application
+from connections import activity
+from connections.models import Application, DeployToken
 
 TOKEN_PREFIX = "hbr_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
 

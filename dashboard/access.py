@@ -8,7 +8,7 @@ whose role may look but not touch gets a 403 when the view asks for ``change=Tru
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest
 
-from dashboard.models import Application, Database, Membership, Role, Team
+from connections.models import Application, Database, Membership, Role, Team
 
 
 def memberships_of(request: HttpRequest) -> list[Membership]:

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from dashboard.models import (
+from connections.models import (
     Application,
     Database,
     DatabaseServer,

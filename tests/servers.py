@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import pytest
 
-from dashboard.models import DatabaseServer, Engine
+from connections.models import DatabaseServer, Engine
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ environment, for the ``env`` and ``runenv`` commands."""
 from django.core.management.base import CommandError
 
 from connections.environment import UnresolvedEnvironment, resolve_environment
-from dashboard.models import Application
+from connections.models import Application
 
 
 def find_application(name: str) -> Application:

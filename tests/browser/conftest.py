@@ -87,7 +87,7 @@ def log_in(page, live_server):
 @pytest.fixture
 def two_team_owner(team, other_team, region, other_region):
     """A user who owns one team and develops in another, to switch between them."""
-    from dashboard.models import Membership, Role
+    from connections.models import Membership, Role
 
     user = get_user_model().objects.create_user("alice", password="alice-password-1")
     Membership.objects.create(team=team, user=user, role=Role.OWNER)

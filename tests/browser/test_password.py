@@ -8,8 +8,8 @@ import pytest
 from playwright.sync_api import expect
 
 from connections import linking
-from dashboard.engines import engine_for
-from dashboard.models import Application, Database
+from connections.engines import engine_for
+from connections.models import Application, Database
 from tests.conftest import PASSWORD
 from tests.servers import register
 

@@ -5,7 +5,7 @@ import secrets
 
 import pytest
 
-from dashboard.engines import engine_for
+from connections.engines import engine_for
 
 
 @pytest.fixture

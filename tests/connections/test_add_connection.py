@@ -7,8 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from connections.models import Connection, Variable
-from dashboard.models import Activity, Application
+from connections.models import Activity, Application, Connection, Variable
 
 HTMX = {"HX-Request": "true"}
 KEYS = {

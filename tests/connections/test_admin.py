@@ -5,8 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from connections import linking, tokens
-from connections.models import DeployToken, Variable
-from dashboard.models import Activity
+from connections.models import Activity, DeployToken, Variable
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def test_no_secret_is_shown(operator_client, cast, database):
             "admin:connections_variable_change", args=[Variable.objects.get(key="API_SECRET").pk]
         ),
         reverse("admin:connections_deploytoken_changelist"),
-        reverse("admin:dashboard_database_change", args=[database.pk]),
+        reverse("admin:connections_database_change", args=[database.pk]),
     ]
     content = b"".join(operator_client.get(page).content for page in pages).decode()
     assert "plain-secret-value" not in content
@@ -49,7 +48,7 @@ def test_no_secret_is_shown(operator_client, cast, database):
 
 def test_database_exposure_cannot_be_edited_in_the_admin(operator_client, database):
     content = operator_client.get(
-        reverse("admin:dashboard_database_change", args=[database.pk])
+        reverse("admin:connections_database_change", args=[database.pk])
     ).content
     assert b'name="internet_access"' not in content
     assert b'name="force_tls"' not in content

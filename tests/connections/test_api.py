@@ -9,8 +9,7 @@ from django.urls import reverse
 
 from connections import tokens
 from connections.environment import bump_environments
-from connections.models import DeployToken, Variable
-from dashboard.models import Activity
+from connections.models import Activity, DeployToken, Variable
 
 
 @pytest.fixture

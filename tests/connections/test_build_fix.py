@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from connections import linking
-from dashboard.models import Activity
+from connections.models import Activity
 
 HTMX = {"HX-Request": "true"}
 BUILD = "npm ci && npx prisma migrate deploy && npm run build"

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from connections.credentials import cli_command
-from dashboard.engines import engine_for
-from dashboard.models import Activity
+from connections.engines import engine_for
+from connections.models import Activity
 from tests.servers import register
 
 HTMX = {"HX-Request": "true"}

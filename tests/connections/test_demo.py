@@ -5,7 +5,7 @@ from io import StringIO
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 
-from dashboard.models import Activity, Application, Database, Membership, Role, Team
+from connections.models import Activity, Application, Database, Membership, Role, Team
 
 
 def _run() -> str:

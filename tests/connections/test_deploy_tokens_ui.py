@@ -4,8 +4,7 @@ import pytest
 from django.urls import reverse
 
 from connections import tokens
-from connections.models import DeployToken
-from dashboard.models import Activity
+from connections.models import Activity, DeployToken
 
 HTMX = {"HX-Request": "true"}
 

@@ -17,9 +17,8 @@ from connections.environment import (
     connection_url,
     resolve_environment,
 )
-from connections.forms import VariableForm
-from connections.models import LinkedField, Phase, Variable
-from dashboard.models import Engine
+from connections.models import Engine, LinkedField, Phase, Variable
+from dashboard.forms.connections import VariableForm
 
 BUILD, RUNTIME = Phase.BUILD, Phase.RUNTIME
 

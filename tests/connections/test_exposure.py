@@ -10,8 +10,15 @@ from hypothesis import strategies as st
 
 from connections import exposure
 from connections.exposure import Decider, ExposureRefused, Firewall, InvalidNetwork
-from connections.models import Connection, FirewallRule, RegionRange, Variable
-from dashboard.models import Activity, Database, Region
+from connections.models import (
+    Activity,
+    Connection,
+    Database,
+    FirewallRule,
+    Region,
+    RegionRange,
+    Variable,
+)
 
 # fra1 (the database's region) and nyc1 have one IPv4 and one IPv6 range each.
 FRA1 = ("10.20.0.0/16", "fd00:20::/32")

@@ -6,8 +6,7 @@ import pytest
 from django.urls import reverse
 
 from connections.exposure import reachability_for_application
-from connections.models import Connection, FirewallRule
-from dashboard.models import Activity
+from connections.models import Activity, Connection, FirewallRule
 
 HTMX = {"HX-Request": "true"}
 

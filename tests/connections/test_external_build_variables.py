@@ -6,9 +6,8 @@ from django.urls import reverse
 
 from connections import linking
 from connections.environment import UnresolvedEnvironment, resolve_environment
-from connections.forms import VariableForm
-from connections.models import Variable
-from dashboard.models import Activity
+from connections.models import Activity, Variable
+from dashboard.forms.connections import VariableForm
 
 BUILD = "npm ci && npx prisma migrate deploy"
 

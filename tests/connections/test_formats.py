@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from connections.environment import connection_url
 from connections.formats import render
-from dashboard.models import Database, Engine
+from connections.models import Database, Engine
 
 META = {"application": "acme/shop", "phase": "runtime", "version": 3}
 

@@ -10,8 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from connections import exposure
-from connections.models import Connection, FirewallRule, RegionRange
-from dashboard.models import Activity, Database
+from connections.models import Activity, Connection, Database, FirewallRule, RegionRange
 
 HTMX = {"HX-Request": "true"}
 

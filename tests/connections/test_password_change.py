@@ -11,10 +11,9 @@ from django.test import Client
 from django.urls import reverse
 
 from connections import credentials, linking
+from connections.engines import engine_for
 from connections.environment import resolve_environment
-from connections.models import Variable
-from dashboard.engines import engine_for
-from dashboard.models import Activity, Database
+from connections.models import Activity, Database, Variable
 from tests.servers import register
 
 HTMX = {"HX-Request": "true"}
@@ -87,7 +86,7 @@ def test_a_generated_password_meets_the_policy_and_is_applied(developer_client, 
 
 
 def credentials_policy_ok(password: str) -> bool:
-    from dashboard.passwords import policy_failures
+    from connections.passwords import policy_failures
 
     return policy_failures(password) == []
 

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from connections.credentials import cli_command
+from connections.engines import engine_for
 from connections.environment import connection_url
 from connections.formats import render
-from dashboard.engines import engine_for
-from dashboard.models import Database
-from dashboard.passwords import SPECIALS, policy_failures
+from connections.models import Database
+from connections.passwords import SPECIALS, policy_failures
 
 ALPHABET = string.ascii_letters + string.digits + SPECIALS + " #%@/?=!\\-_.~é"
 REQUIRED = [string.ascii_lowercase, string.ascii_uppercase, string.digits, SPECIALS]

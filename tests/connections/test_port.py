@@ -6,7 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from connections.environment import resolve_environment
-from dashboard.models import Activity
+from connections.models import Activity
 
 HTMX = {"HX-Request": "true"}
 

@@ -6,10 +6,10 @@ from types import SimpleNamespace
 import pytest
 from django.urls import reverse
 
-import dashboard.models
+import connections.models.resources
 from connections import linking
-from dashboard.engines import engine_for
-from dashboard.models import Activity, Database
+from connections.engines import engine_for
+from connections.models import Activity, Database
 from tests.servers import register
 
 HTMX = {"HX-Request": "true"}
@@ -37,7 +37,9 @@ def pg(postgresql_endpoint, region):
 def pinned_names(monkeypatch):
     """Make the random part of database names predictable, to stage collisions on purpose."""
     suffix = secrets.token_hex(3)
-    monkeypatch.setattr(dashboard.models, "secrets", SimpleNamespace(token_hex=lambda n: suffix))
+    monkeypatch.setattr(
+        connections.models.resources, "secrets", SimpleNamespace(token_hex=lambda n: suffix)
+    )
 
 
 def test_creating_creates_the_database_on_a_server_of_its_engine_and_region(
@@ -154,7 +156,7 @@ class TestDelete:
 def test_the_least_loaded_server_of_the_engine_and_region_is_chosen(
     make_server, make_database, region
 ):
-    from dashboard.provisioning import server_for
+    from connections.provisioning import server_for
 
     busy, quiet = make_server(), make_server()
     make_database(server=busy)

@@ -8,8 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from connections import linking
-from connections.models import Connection, Variable
-from dashboard.models import Activity
+from connections.models import Activity, Connection, Variable
 
 HTMX = {"HX-Request": "true"}
 

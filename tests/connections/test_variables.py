@@ -7,8 +7,7 @@ from django.test import Client
 from django.urls import reverse
 
 from connections import linking
-from connections.models import Variable
-from dashboard.models import Activity
+from connections.models import Activity, Variable
 
 HTMX = {"HX-Request": "true"}
 

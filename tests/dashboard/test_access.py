@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.models import Application
+from connections.models import Application
 
 VALID_APP = {"name": "Billing", "slug": "", "internal_port": "8080"}
 

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from dashboard import activity
-from dashboard.models import Activity
+from connections import activity
+from connections.models import Activity
 
 
 def test_record_keeps_who_what_and_target(team, developer, make_database):

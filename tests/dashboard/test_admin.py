@@ -5,8 +5,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from dashboard.masking import mask_url
-from dashboard.models import DatabaseServer
+from connections.masking import mask_url
+from connections.models import DatabaseServer
 
 ADMIN_URL = "postgres://admin:s3cr3t-P@ss@db.internal:5432/postgres"
 
@@ -26,7 +26,7 @@ def server(make_server):
 def test_every_model_is_registered():
     from django.apps import apps
 
-    for model in apps.get_app_config("dashboard").get_models():
+    for model in apps.get_app_config("connections").get_models():
         assert admin.site.is_registered(model), model
 
 
@@ -37,22 +37,22 @@ def test_every_model_is_registered():
 def test_every_changelist_renders(operator_client, server, make_application, make_database, model):
     make_application()
     make_database()
-    assert operator_client.get(reverse(f"admin:dashboard_{model}_changelist")).status_code == 200
+    assert operator_client.get(reverse(f"admin:connections_{model}_changelist")).status_code == 200
 
 
 def test_server_list_masks_the_admin_url(operator_client, server):
-    content = operator_client.get(reverse("admin:dashboard_databaseserver_changelist")).content
+    content = operator_client.get(reverse("admin:connections_databaseserver_changelist")).content
     assert b"s3cr3t" not in content
     assert b"db.internal" in content
 
 
 def test_server_form_never_sends_the_admin_url_back(operator_client, server):
-    url = reverse("admin:dashboard_databaseserver_change", args=[server.pk])
+    url = reverse("admin:connections_databaseserver_change", args=[server.pk])
     assert b"s3cr3t" not in operator_client.get(url).content
 
 
 def test_saving_a_server_without_a_new_url_keeps_the_old_one(operator_client, server, region):
-    url = reverse("admin:dashboard_databaseserver_change", args=[server.pk])
+    url = reverse("admin:connections_databaseserver_change", args=[server.pk])
     data = {
         "name": "pg-fra1",
         "engine": "postgresql",
@@ -69,7 +69,7 @@ def test_saving_a_server_without_a_new_url_keeps_the_old_one(operator_client, se
 
 
 def test_activity_is_read_only_for_operators(operator_client):
-    assert operator_client.get(reverse("admin:dashboard_activity_add")).status_code == 403
+    assert operator_client.get(reverse("admin:connections_activity_add")).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -106,7 +106,7 @@ def test_a_bad_admin_url_is_explained_next_to_the_field(operator_client, region,
         "public_host": "",
         "public_port": "",
     }
-    response = operator_client.post(reverse("admin:dashboard_databaseserver_add"), data)
+    response = operator_client.post(reverse("admin:connections_databaseserver_add"), data)
     assert response.status_code == 200
     assert message in " ".join(response.context["adminform"].form.errors["admin_url"])
     assert not DatabaseServer.objects.filter(name="pg-new").exists()

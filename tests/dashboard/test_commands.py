@@ -3,7 +3,7 @@
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.models import Activity
+from connections.models import Activity
 
 HTMX = {"HX-Request": "true"}
 DATA = {"build_command": "npm ci", "start_command": "npx prisma migrate deploy && npm start"}

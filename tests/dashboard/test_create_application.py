@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from dashboard.models import Activity, Application
+from connections.models import Activity, Application
 
 URL = reverse("application_create", args=["acme"])
 

@@ -4,7 +4,7 @@ import re
 
 from django.urls import reverse
 
-from dashboard.models import Activity, Database
+from connections.models import Activity, Database
 
 URL = reverse("database_create", args=["acme"])
 

@@ -4,8 +4,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 
-from dashboard import crypto
-from dashboard.models import DatabaseServer
+from connections import crypto
+from connections.models import DatabaseServer
 
 ADMIN_URL = "postgres://admin:s3cr3t-P@ss@db.internal:5432/postgres"
 
@@ -17,7 +17,9 @@ def server(make_server):
 
 def test_admin_url_is_not_stored_in_clear(server):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT admin_url FROM dashboard_databaseserver WHERE id = %s", [server.pk])
+        cursor.execute(
+            "SELECT admin_url FROM connections_databaseserver WHERE id = %s", [server.pk]
+        )
         stored = cursor.fetchone()[0]
     assert "s3cr3t" not in stored
     assert DatabaseServer.objects.get(pk=server.pk).admin_url == ADMIN_URL

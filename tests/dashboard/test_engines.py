@@ -8,8 +8,8 @@ import pymysql
 import pytest
 import redis
 
-from dashboard.engines import EngineError, engine_for
-from dashboard.passwords import generate_password
+from connections.engines import EngineError, engine_for
+from connections.passwords import generate_password
 
 
 @pytest.fixture

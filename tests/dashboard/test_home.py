@@ -2,7 +2,7 @@
 
 from django.urls import reverse
 
-from dashboard.models import Membership, Role
+from connections.models import Membership, Role
 
 
 def test_home_sends_a_member_to_their_team(developer_client, team):

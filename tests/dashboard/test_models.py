@@ -3,7 +3,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from dashboard.models import Application, Database, Engine, Membership, Role
+from connections.models import Application, Database, Engine, Membership, Role
 
 
 def _violates(save) -> bool:

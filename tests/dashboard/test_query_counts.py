@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from dashboard import activity
+from connections import activity
 
 
 def _queries(client, url: str) -> int:
@@ -40,7 +40,7 @@ def test_activity_page_does_not_grow_with_records(developer_client, team, develo
 
 
 def test_database_list_with_servers_does_not_grow(developer_client, make_database, region):
-    from dashboard.models import DatabaseServer
+    from connections.models import DatabaseServer
 
     def provisioned():
         server = DatabaseServer.objects.create(

@@ -9,8 +9,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from connections import tokens
-from connections.models import Variable
-from dashboard.models import Database, DatabaseServer
+from connections.models import Database, DatabaseServer, Variable
 
 ADMIN_SECRET = "Adm1n-secret-in-url"
 VARIABLE_SECRET = "sk_live_variable_value"

@@ -1,0 +1,51 @@
+"""The activity log's one entry point: every change in the dashboard goes through :func:`record`."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
+
+from connections.models import Activity, Team
+
+# A key naming one of these is a programming error: the log must never hold a secret.
+SECRET_WORDS = ("password", "secret", "token", "admin_url", "value")
+
+
+def _check_no_secret(changes: Mapping[str, Any], path: str = "") -> None:
+    for key, value in changes.items():
+        name = f"{path}{key}"
+        if any(word in key.lower() for word in SECRET_WORDS):
+            raise ValueError(f"Refusing to record {name!r}: the activity log never holds secrets.")
+        if isinstance(value, Mapping):
+            _check_no_secret(value, f"{name}.")
+
+
+def record(
+    actor: AbstractBaseUser | None,
+    team: Team,
+    verb: str,
+    target: models.Model | None = None,
+    **changes: Any,
+) -> Activity:
+    """Record that ``actor`` did ``verb`` to ``target`` in ``team``, with what changed.
+
+    ``changes`` must be JSON-serialisable and may not name a secret (see ``SECRET_WORDS``):
+    record *that* a password changed, never the password.
+    """
+    _check_no_secret(changes)
+    return Activity.objects.create(
+        team=team,
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "system",
+        verb=verb,
+        target_type=target._meta.model_name if target is not None else "",
+        target_id=target.pk if target is not None else None,
+        target_label=str(target) if target is not None else "",
+        changes=changes,
+    )
+
+
+def for_target(target: models.Model) -> models.QuerySet[Activity]:
+    """The activity recorded against one resource, newest first."""
+    return Activity.objects.filter(target_type=target._meta.model_name, target_id=target.pk)

@@ -1,0 +1,60 @@
+"""Every model of the domain, importable from one place."""
+
+from connections.models.activity import Activity
+from connections.models.base import (
+    IDENTIFIER_BASE_LENGTH,
+    IDENTIFIER_PATTERN,
+    KEY_PATTERN,
+    NETWORK_PATTERN,
+    SLUG_PATTERN,
+)
+from connections.models.links import (
+    DEFAULT_KEYS,
+    RESERVED_KEYS,
+    Connection,
+    LinkedField,
+    Phase,
+    Variable,
+)
+from connections.models.network import FirewallRule, RegionRange
+from connections.models.resources import (
+    ENGINE_PORTS,
+    ENGINE_VERSIONS,
+    Application,
+    Database,
+    DatabaseServer,
+    Engine,
+    Region,
+    ResourceModel,
+)
+from connections.models.teams import Membership, Role, Team
+from connections.models.tokens import DeployToken
+
+__all__ = [
+    "DEFAULT_KEYS",
+    "ENGINE_PORTS",
+    "ENGINE_VERSIONS",
+    "IDENTIFIER_BASE_LENGTH",
+    "IDENTIFIER_PATTERN",
+    "KEY_PATTERN",
+    "NETWORK_PATTERN",
+    "RESERVED_KEYS",
+    "SLUG_PATTERN",
+    "Activity",
+    "Application",
+    "Connection",
+    "Database",
+    "DatabaseServer",
+    "DeployToken",
+    "Engine",
+    "FirewallRule",
+    "LinkedField",
+    "Membership",
+    "Phase",
+    "Region",
+    "RegionRange",
+    "ResourceModel",
+    "Role",
+    "Team",
+    "Variable",
+]

@@ -1,0 +1,286 @@
+"""Forms for connections, variables, the application's port and deploy tokens."""
+
+import re
+
+from django import forms
+
+from connections.environment import TeamEnvironments, UnresolvedEnvironment
+from connections.linking import PREFIX_PATTERN, clashing_keys, key_error, proposed_keys, refusal
+from connections.models import Application, Database, LinkedField, Phase, Variable
+from connections.passwords import generate_password, policy_failures
+from dashboard.forms.resources import validate_application_port
+
+BUILD_REFUSAL = (
+    "Variables linked to an internal connection are available at runtime only: the internal "
+    "network is not live during a build. Move the step that needs the database from the build "
+    "command to the start command, or add a build-only variable with the same key filled from "
+    "the database's external connection details."
+)
+
+EXTERNAL_RUNTIME_REFUSAL = (
+    "This variable follows the database's external connection details, which exist for the "
+    "build only. At runtime the application uses the internal connection's variables."
+)
+
+
+class ConnectionForm(forms.Form):
+    """Pick the other side of a connection and, optionally, the keys of its variables.
+
+    One side is fixed by the page the modal opened from; the other is chosen among the team's
+    resources in the same region. The server re-checks everything the modal offered.
+    """
+
+    other = forms.CharField(widget=forms.Select)
+    add_variables = forms.BooleanField(
+        required=False, initial=True, label="Add environment variables"
+    )
+    # Set once the modal warned that the application could not reach the database.
+    acknowledged = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    add_rule = forms.BooleanField(required=False, initial=True)
+    prefix = forms.CharField(
+        required=False,
+        max_length=40,
+        label="Key prefix",
+        help_text="For an app that uses two databases, e.g. ANALYTICS_ gives ANALYTICS_DB_HOST.",
+    )
+
+    def __init__(
+        self,
+        *args: object,
+        application: Application | None = None,
+        database: Database | None = None,
+        **kwargs: object,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.application, self.database = application, database
+        fixed = application or database
+        if application is not None:
+            model, label = Database, "Database"
+        else:
+            model, label = Application, "Application"
+        # Any resource of the team may be posted, so that a refusal can say why (another
+        # region); only those of the same region are offered.
+        self.candidates = {
+            obj.slug: obj for obj in model.objects.filter(team=fixed.team).select_related("region")
+        }
+        self.fields["other"].label = label
+        self.fields["other"].widget.choices = [
+            (slug, obj.name)
+            for slug, obj in self.candidates.items()
+            if obj.region_id == fixed.region_id
+        ]
+        self.article = "an application" if model is Application else "a database"
+        defaults = proposed_keys()
+        for field in LinkedField:
+            self.fields[f"key_{field.value}"] = forms.CharField(
+                label=field.label, initial=defaults[field], required=False, max_length=255
+            )
+
+    @staticmethod
+    def initial_for(data: dict) -> dict:
+        """What the modal shows after a change: a new prefix gives its keys; another choice
+        keeps the keys as typed."""
+        prefix = data.get("prefix", "").strip()
+        valid = re.fullmatch(PREFIX_PATTERN, prefix) is not None
+        keys = {
+            f"key_{field.value}": key
+            for field, key in proposed_keys(prefix if valid else "").items()
+        }
+        if data.get("refresh") != "prefix":
+            keys = {name: data.get(name) or key for name, key in keys.items()}
+        return {
+            "other": data.get("other", ""),
+            "add_variables": bool(data.get("add_variables")),
+            "add_rule": bool(data.get("add_rule")),
+            "prefix": prefix,
+            **keys,
+        }
+
+    def pair(self, slug: str) -> tuple[Application, Database] | None:
+        """The (application, database) a choice of ``slug`` would connect, if it can."""
+        other = self.candidates.get(slug)
+        if other is None:
+            return None
+        pair = (self.application or other, self.database or other)
+        return None if refusal(*pair) else pair
+
+    def key_fields(self) -> list[tuple[LinkedField, forms.BoundField]]:
+        return [(field, self[f"key_{field.value}"]) for field in LinkedField]
+
+    def clean_other(self) -> str:
+        slug = self.cleaned_data["other"]
+        if slug not in self.candidates:
+            raise forms.ValidationError(f"Choose {self.article} of this team.")
+        return slug
+
+    def clean_prefix(self) -> str:
+        prefix = self.cleaned_data["prefix"].strip()
+        if not re.fullmatch(PREFIX_PATTERN, prefix):
+            raise forms.ValidationError(
+                "Letters, digits and underscores, not starting with a digit."
+            )
+        return prefix
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        other = self.candidates.get(cleaned.get("other", ""))
+        if other is None:
+            return cleaned
+        self.application = self.application or other
+        self.database = self.database or other
+        reason = refusal(self.application, self.database)
+        if reason:
+            self.add_error("other", reason)
+            return cleaned
+        if cleaned.get("add_variables"):
+            self._clean_keys(cleaned)
+        return cleaned
+
+    def _clean_keys(self, cleaned: dict) -> None:
+        keys = {}
+        for field in LinkedField:
+            name = f"key_{field.value}"
+            key = (cleaned.get(name) or "").strip()
+            error = key_error(key) if key else "Give this variable a key."
+            if error:
+                self.add_error(name, error)
+            elif key in keys.values():
+                self.add_error(name, f"{key} is used twice in this list.")
+            keys[field] = key
+        for field, key in keys.items():
+            if key in clashing_keys(self.application, list(keys.values()), Phase.RUNTIME):
+                self.add_error(
+                    f"key_{field.value}",
+                    f"{self.application.name} already has {key} at runtime. "
+                    "Pick another key or a prefix.",
+                )
+        cleaned["keys"] = keys
+
+
+class VariableForm(forms.ModelForm):
+    """Add or edit a variable. A linked variable's value is not editable: only its key is."""
+
+    class Meta:
+        model = Variable
+        fields = ["key", "value", "build", "runtime"]
+        widgets = {"value": forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})}
+        help_texts = {
+            "value": "May reference another resource of the team: {{ my-postgres.DATABASE_URL }}.",
+        }
+
+    def __init__(self, *args: object, application: Application, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.instance.application = application
+        self.application = application
+        if self.instance.is_linked:
+            del self.fields["value"]
+
+    def clean_key(self) -> str:
+        key = self.cleaned_data["key"].strip()
+        error = key_error(key)
+        if error:
+            raise forms.ValidationError(error)
+        return key
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        build, runtime = cleaned.get("build"), cleaned.get("runtime")
+        if self.instance.is_linked and not self.instance.external and build:
+            self.add_error("build", BUILD_REFUSAL)
+            return cleaned
+        if self.instance.external and runtime:
+            self.add_error("runtime", EXTERNAL_RUNTIME_REFUSAL)
+            return cleaned
+        if not build and not runtime:
+            self.add_error(
+                "runtime", "Make the variable available during the build, at runtime, or both."
+            )
+            return cleaned
+        key = cleaned.get("key")
+        if key:
+            self._clean_uniqueness(key, build, runtime)
+        if key and not self.errors:
+            self._clean_references()
+        return cleaned
+
+    def _clean_uniqueness(self, key: str, build: bool, runtime: bool) -> None:
+        others = Variable.objects.filter(application=self.application, key=key).exclude(
+            pk=self.instance.pk
+        )
+        for phase, wanted in ((Phase.BUILD, build), (Phase.RUNTIME, runtime)):
+            if wanted and others.filter(**{phase: True}).exists():
+                when = "during the build" if phase == Phase.BUILD else "at runtime"
+                self.add_error("key", f"{key} is already defined {when}.")
+
+    def _clean_references(self) -> None:
+        candidate = self.instance
+        for name in ("key", "value", "build", "runtime"):
+            if name in self.cleaned_data:
+                setattr(candidate, name, self.cleaned_data[name])
+        environments = TeamEnvironments(self.application.team)
+        environments.replace_variable(candidate)
+        for phase in candidate.phases:
+            try:
+                environments.value_of(self.application, phase, candidate)
+            except UnresolvedEnvironment as error:
+                self.add_error("value" if "value" in self.fields else "key", str(error))
+                return
+
+    # ModelForm would validate the unique constraints again with a generic message.
+    def validate_constraints(self) -> None:
+        return None
+
+
+class PortForm(forms.ModelForm):
+    class Meta:
+        model = Application
+        fields = ["internal_port"]
+
+    def clean_internal_port(self) -> int:
+        return validate_application_port(self.cleaned_data["internal_port"])
+
+
+class DeployTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=100, help_text="Where the token will live, e.g. “GitHub Actions”."
+    )
+
+
+class ChangePasswordForm(forms.Form):
+    """A new password typed by hand, or none with ``generate`` to have one made."""
+
+    password = forms.CharField(
+        required=False,
+        strip=False,
+        label="New password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters with a lowercase letter, an uppercase letter, a digit "
+        "and one of , & * [ ] : ' $ ` \"",
+    )
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if self.data.get("generate"):
+            return generate_password()
+        if not password:
+            raise forms.ValidationError("Type a new password, or generate one.")
+        failures = policy_failures(password)
+        if failures:
+            raise forms.ValidationError([f"Needs {rule}." for rule in failures])
+        return password
+
+
+class DeleteDatabaseForm(forms.Form):
+    """Deleting is confirmed by typing the database's slug."""
+
+    confirm = forms.CharField(label="Type the database's slug to confirm")
+
+    def __init__(self, *args: object, database: Database, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.database = database
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.database.slug:
+            raise forms.ValidationError(f"Type {self.database.slug} exactly to delete it.")
+        return typed

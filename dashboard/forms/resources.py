@@ -1,0 +1,125 @@
+"""Forms for creating the team's resources."""
+
+import re
+
+from django import forms
+from django.utils.text import slugify
+
+from connections.models import SLUG_PATTERN, Application, Database, Engine, Region, Team
+
+RESERVED_APP_PORTS = frozenset({22, 25})
+
+
+def validate_application_port(port: int) -> int:
+    """An application listens on 1 to 65535, except the ports the platform keeps for itself."""
+    if not 1 <= port <= 65535:
+        raise forms.ValidationError("A port is a number from 1 to 65535.")
+    if port in RESERVED_APP_PORTS:
+        raise forms.ValidationError(f"Port {port} is reserved by the platform.")
+    return port
+
+
+def _unique_slug_in_team(team: Team, slug: str, *, exclude: object = None) -> None:
+    """Applications and databases share one namespace per team, so references stay unambiguous."""
+    clash = (
+        Application.objects.filter(team=team, slug=slug)
+        .exclude(pk=getattr(exclude, "pk", None))
+        .exists()
+        or Database.objects.filter(team=team, slug=slug)
+        .exclude(pk=getattr(exclude, "pk", None))
+        .exists()
+    )
+    if clash:
+        raise forms.ValidationError(
+            "Another application or database of this team already uses this slug."
+        )
+
+
+class ResourceForm(forms.ModelForm):
+    """Shared by the create forms: the slug defaults to the name and is unique in the team."""
+
+    def __init__(self, *args: object, team: Team, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.team = team
+        self.fields["slug"].required = False
+        self.fields[
+            "slug"
+        ].help_text = "Lowercase letters, digits and dashes. Left empty: from the name."
+        self.fields["region"].queryset = Region.objects.all()
+        self.fields["region"].empty_label = None
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data.get("slug")
+        if not slug:
+            # From the name: slugify keeps underscores, which slugs here do not allow.
+            slug = re.sub(r"[-_]+", "-", slugify(self.data.get("name", ""))).strip("-")
+            if not slug:
+                raise forms.ValidationError("Give a name or a slug made of letters and digits.")
+        if not re.fullmatch(SLUG_PATTERN, slug):
+            raise forms.ValidationError(
+                "Use lowercase letters, digits and single dashes, e.g. orders-api."
+            )
+        _unique_slug_in_team(self.team, slug, exclude=self.instance)
+        return slug
+
+    def save(self, commit: bool = True) -> object:
+        self.instance.team = self.team
+        return super().save(commit=commit)
+
+
+class ApplicationForm(ResourceForm):
+    class Meta:
+        model = Application
+        fields = ["name", "slug", "region", "internal_port", "build_command", "start_command"]
+        widgets = {
+            "build_command": forms.TextInput(attrs={"placeholder": "npm ci && npm run build"}),
+            "start_command": forms.TextInput(attrs={"placeholder": "npm start"}),
+        }
+
+    def clean_internal_port(self) -> int:
+        return validate_application_port(self.cleaned_data["internal_port"])
+
+
+class DatabaseForm(ResourceForm):
+    class Meta:
+        model = Database
+        fields = ["name", "slug", "engine", "version", "region", "resource_model"]
+        widgets = {"resource_model": forms.RadioSelect}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["version"] = forms.ChoiceField(
+            choices=[
+                (
+                    engine.label,
+                    [(version, f"{engine.label} {version}") for version in engine.versions],
+                )
+                for engine in Engine
+            ],
+            help_text="The version must belong to the engine.",
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        engine, version = cleaned.get("engine"), cleaned.get("version")
+        if engine and version and version not in Engine(engine).versions:
+            offered = ", ".join(Engine(engine).versions)
+            self.add_error("version", f"{Engine(engine).label} comes in versions {offered}.")
+        return cleaned
+
+    def save(self, commit: bool = True) -> Database:
+        self.instance.slug = self.cleaned_data["slug"]
+        self.instance.derive_identifiers()
+        return super().save(commit=commit)
+
+
+class CommandsForm(forms.ModelForm):
+    """The build and start commands of an application."""
+
+    class Meta:
+        model = Application
+        fields = ["build_command", "start_command"]
+        widgets = {
+            "build_command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+            "start_command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
+        }

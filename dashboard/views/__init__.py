@@ -1,0 +1,1 @@
+"""Every page and modal of the dashboard, by page family."""

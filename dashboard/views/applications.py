@@ -1,0 +1,198 @@
+"""Application pages: the list, creating one, its Overview, Networking and Settings tabs, its
+commands, its port and the build check's fix."""
+
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from connections import activity, changes
+from connections.buildcheck import database_steps, plan_move_to_start
+from connections.environment import TeamEnvironments, UnresolvedEnvironment
+from connections.models import Application, Phase
+from dashboard.access import (
+    get_application_for_user,
+    get_team_for_user,
+)
+from dashboard.forms.connections import (
+    PortForm,
+)
+from dashboard.forms.resources import ApplicationForm, CommandsForm
+from dashboard.htmx import close_modal, go_to, render_modal, render_page
+
+SHARED_FRAGMENTS = {"build-check": "applications/build_check.html"}
+
+
+def application_page(application: Application, tab: str) -> str:
+    name = "application_detail" if tab == "overview" else f"application_{tab}"
+    return reverse(name, args=[application.team.slug, application.slug])
+
+
+def _app_context(application: Application, role: object, tab: str) -> dict:
+    environments = TeamEnvironments(application.team)
+    connections = list(
+        application.connections.select_related("database__region", "database__server").order_by(
+            "database__name"
+        )
+    )
+    linked = [v for v in environments.variables_of(application) if v.is_linked]
+    for connection in connections:
+        connection.database.team = application.team
+        mine = [v for v in linked if v.connection_id == connection.pk]
+        connection.keys = [v.key for v in mine if not v.external]
+        connection.build_keys = [v.key for v in mine if v.external]
+    # The internal network is not live during a build: only a connection the build cannot use
+    # (no build variables linked to the external details) makes a database step fail.
+    unserved = [c for c in connections if not c.build_keys]
+    return {
+        "team": application.team,
+        "role": role,
+        "application": application,
+        "tab": tab,
+        "connections": connections,
+        "unserved_connections": unserved,
+        "build_steps": database_steps(application.build_command) if unserved else [],
+        "build_plan": plan_move_to_start(application.build_command, application.start_command),
+        "environments": environments,
+    }
+
+
+@login_required
+def application_list(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj, role = get_team_for_user(request, team)
+    applications = team_obj.applications.select_related("region")
+    return render(
+        request,
+        "applications/list.html",
+        {"team": team_obj, "role": role, "applications": applications},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_create(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj, role = get_team_for_user(request, team, change=True)
+    form = ApplicationForm(request.POST or None, team=team_obj)
+    if request.method == "POST" and form.is_valid():
+        application = form.save()
+        activity.record(
+            request.user,
+            team_obj,
+            "created application",
+            application,
+            region=application.region.slug,
+            internal_port=application.internal_port,
+        )
+        return redirect("application_detail", team=team, app=application.slug)
+    return render(request, "applications/form.html", {"team": team_obj, "role": role, "form": form})
+
+
+@login_required
+def application_detail(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app)
+    context = _app_context(application, role, "overview")
+    return render_page(request, "applications/overview.html", (), context, SHARED_FRAGMENTS)
+
+
+@login_required
+def application_networking(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app)
+    context = _app_context(application, role, "networking")
+    return render_page(
+        request,
+        "applications/networking.html",
+        ("networking",),
+        context,
+        SHARED_FRAGMENTS,
+    )
+
+
+@login_required
+def application_settings(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app)
+    context = _app_context(application, role, "settings")
+    environments = context["environments"]
+    context["phases"] = [
+        (phase, _rows(environments, application, phase)) for phase in (Phase.RUNTIME, Phase.BUILD)
+    ]
+    context["tokens"] = application.deploy_tokens.all()
+    return render_page(
+        request,
+        "applications/settings.html",
+        ("variables", "tokens"),
+        context,
+        SHARED_FRAGMENTS,
+    )
+
+
+def _rows(environments: TeamEnvironments, application: Application, phase: str) -> list[dict]:
+    """One row per key of the phase: its variable, and the error if it does not resolve."""
+    rows = []
+    if phase == Phase.RUNTIME:
+        rows.append({"key": "PORT", "variable": None, "value": str(application.internal_port)})
+    for variable in environments.variables_of(application, phase):
+        row = {"key": variable.key, "variable": variable, "error": None}
+        try:
+            environments.value_of(application, phase, variable)
+        except UnresolvedEnvironment as error:
+            row["error"] = str(error)
+        rows.append(row)
+    return rows
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_commands(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    form = CommandsForm(request.POST or None, instance=application)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            form.save()
+            activity.record(
+                request.user,
+                application.team,
+                "changed the commands of",
+                application,
+                changed=sorted(form.changed_data),
+            )
+        return go_to(request, reverse("application_detail", args=[team, application.slug]))
+    context = {"team": application.team, "role": role, "application": application, "form": form}
+    return render_modal(request, "applications/commands_modal.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def port_edit(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    form = PortForm(request.POST or None, instance=application)
+    if request.method == "POST" and form.is_valid():
+        changes.change_port(request.user, application, form.cleaned_data["internal_port"])
+        return close_modal(
+            request, application_page(application, "networking"), "connectionsChanged"
+        )
+    return render_modal(
+        request,
+        "applications/port_modal.html",
+        {"team": application.team, "role": role, "application": application, "form": form},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    """Preview, then apply, moving the database steps from the build to the start command."""
+    application, role = get_application_for_user(request, team, app, change=True)
+    plan = plan_move_to_start(application.build_command, application.start_command)
+    overview = application_page(application, "overview")
+    if plan is None:
+        return close_modal(request, overview)
+    if request.method == "POST":
+        changes.move_steps_to_start(request.user, application, plan)
+        return go_to(request, overview)  # both commands changed: the whole page is out of date
+    return render_modal(
+        request,
+        "applications/build_fix_modal.html",
+        {"team": application.team, "role": role, "application": application, "plan": plan},
+    )

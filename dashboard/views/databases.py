@@ -1,0 +1,211 @@
+"""Database pages: the list, creating one, its Overview and Activity, its credentials (reveal,
+change password, test connection) and deleting it."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from connections import activity, changes, credentials, exposure, provisioning
+from connections.engines import EngineError, engine_for
+from connections.environment import connection_url
+from connections.masking import MASK
+from connections.models import Variable
+from dashboard.access import (
+    get_database_for_user,
+    get_team_for_user,
+)
+from dashboard.forms.connections import (
+    ChangePasswordForm,
+    DeleteDatabaseForm,
+)
+from dashboard.forms.resources import DatabaseForm
+from dashboard.htmx import go_to, render_modal, render_page
+from dashboard.views.teams import ACTIVITY_PAGE_SIZE
+
+
+@login_required
+def database_list(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj, role = get_team_for_user(request, team)
+    databases = team_obj.databases.select_related("region", "server")
+    return render(
+        request,
+        "databases/list.html",
+        {"team": team_obj, "role": role, "databases": databases},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def database_create(request: HttpRequest, team: str) -> HttpResponse:
+    team_obj, role = get_team_for_user(request, team, change=True)
+    form = DatabaseForm(request.POST or None, team=team_obj)
+    if request.method == "POST" and form.is_valid():
+        try:
+            database = provisioning.create(form.save(commit=False))
+        except EngineError as error:
+            form.add_error(None, f"The database was not created. {error}")
+        else:
+            activity.record(
+                request.user,
+                team_obj,
+                "created database",
+                database,
+                engine=database.engine,
+                version=database.version,
+                region=database.region.slug,
+                resource_model=database.resource_model,
+                server=database.server.name if database.server else "not provisioned",
+            )
+            return redirect("database_detail", team=team, db=database.slug)
+    return render(request, "databases/form.html", {"team": team_obj, "role": role, "form": form})
+
+
+@login_required
+def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    database, role = get_database_for_user(request, team, db)
+    connections = exposure.connection_verdicts(database)
+    context = {
+        "team": database.team,
+        "role": role,
+        "database": database,
+        "tab": "overview",
+        "connections": connections,
+        "mask": MASK,
+        "external": credentials.external_details_available(database),
+        "unreachable": sum(not verdict.allowed for _, verdict in connections),
+        "dedicated": exposure.is_dedicated(database),
+    }
+    fragments = ("applications", "external-connection")
+    return render_page(request, "databases/overview.html", fragments, context)
+
+
+@login_required
+def database_activity(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    database, role = get_database_for_user(request, team, db)
+    entries = activity.for_target(database)[:ACTIVITY_PAGE_SIZE]
+    context = {"team": database.team, "role": role, "database": database, "tab": "activity"}
+    return render(request, "databases/activity.html", {**context, "entries": entries})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Change the database's password: applied on the server first, then stored."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    form = ChangePasswordForm(request.POST or None)
+    context = {"team": database.team, "role": role, "database": database, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            change = credentials.change_password(
+                request.user, database, form.cleaned_data["password"]
+            )
+        except credentials.PasswordChangeFailed as failure:
+            form.add_error(None, str(failure))
+        else:
+            context["change"] = change
+            context["copies"] = [
+                (
+                    copy,
+                    signing.dumps(
+                        [
+                            str(copy.variable.public_id),
+                            copy.replacement,
+                            changes.fingerprint(copy.variable.value),
+                        ],
+                        salt=COPY_SALT,
+                    ),
+                )
+                for copy in change.copies
+            ]
+            response = render_modal(request, "databases/password_modal.html", context)
+            response["HX-Trigger"] = json.dumps({"connectionsChanged": True})
+            return response
+    return render_modal(request, "databases/password_modal.html", context)
+
+
+COPY_SALT = "connections.replace-copied-password"
+
+
+@login_required
+@require_POST
+def copy_replace(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Replace a copied old password with a reference that follows the database."""
+    database, _ = get_database_for_user(request, team, db, change=True)
+    try:
+        public_id, replacement, seen = signing.loads(
+            request.POST.get("copy", ""), salt=COPY_SALT, max_age=24 * 3600
+        )
+        variable = Variable.objects.select_related("application").get(
+            public_id=public_id, application__team=database.team, connection__isnull=True
+        )
+    except (signing.BadSignature, ValueError, Variable.DoesNotExist):
+        raise Http404("No such copy.") from None
+    try:
+        changes.replace_copy(request.user, variable, replacement, seen, database)
+    except changes.StaleCopy as stale:
+        context = {"variable": variable, "stale": str(stale)}
+    else:
+        context = {"variable": variable}
+    return render(request, "databases/password_modal.html#replaced", context)
+
+
+@login_required
+@require_POST
+def database_probe(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Test connection: connect with the database's own credentials and say what happened."""
+    database, _ = get_database_for_user(request, team, db)
+    result = (
+        engine_for(database.server).probe(database, database.password) if database.server else None
+    )
+    return render(
+        request,
+        "databases/overview.html#probe",
+        {"database": database, "result": result},
+    )
+
+
+@login_required
+@require_POST
+def credentials_reveal(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Show the password, the URL and the client command; recorded, and not for viewers."""
+    database, _ = get_database_for_user(request, team, db, change=True)
+    external = request.POST.get("endpoint") == "external"
+    if external and not credentials.external_details_available(database):
+        raise Http404("External connections are off.")
+    activity.record(
+        request.user,
+        database.team,
+        "revealed the credentials of",
+        database,
+        endpoint="external" if external else "internal",
+    )
+    context = {
+        "database": database,
+        "secret": database.password,
+        "url": connection_url(database, external=external),
+        "command": credentials.cli_command(database, external=external),
+    }
+    return render(request, "databases/overview.html#revealed", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def database_delete(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Delete a database after its slug is typed: dropped on its server, then forgotten."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    form = DeleteDatabaseForm(request.POST or None, database=database)
+    if request.method == "POST" and form.is_valid():
+        try:
+            changes.delete_database(request.user, database)
+        except EngineError as error:
+            form.add_error(None, f"Nothing was deleted. {error}")
+        else:
+            return go_to(request, reverse("database_list", args=[team]))
+    context = {"team": database.team, "role": role, "database": database, "form": form}
+    context["connections"] = database.connections.select_related("application")
+    return render_modal(request, "databases/delete_modal.html", context)

@@ -1,0 +1,310 @@
+"""The database's Network tab: who may reach it and why, Force TLS, Internet access and the
+firewall rules. Views parse, authorise, call :mod:`connections.exposure` and render; every
+change is a POST answered, for htmx, with ``networkChanged`` so the tab refreshes itself."""
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from connections import exposure
+from connections.models import Database, Engine, FirewallRule, Region, Variable
+from dashboard.access import get_database_for_user
+from dashboard.forms.network import ManagedRuleForm, ReachabilityForm, RuleForm
+from dashboard.htmx import close_modal, render_modal, render_page
+
+CHANGED = "networkChanged"
+
+# What a client changes to connect with TLS, in the words of each engine's clients.
+TLS_HINTS = {
+    Engine.POSTGRESQL: "add sslmode=require to the connection URL",
+    Engine.MYSQL: "connect with ssl-mode=REQUIRED",
+    Engine.MARIADB: "connect with --ssl (ssl=true in most drivers)",
+    Engine.REDIS: "use the rediss:// scheme",
+}
+
+
+def network_page(database: Database) -> str:
+    return reverse("database_network", args=[database.team.slug, database.slug])
+
+
+def network_size(network: exposure.IPNetwork) -> str:
+    """How much a range admits, in words: one address, 256 addresses, an IPv6 /48."""
+    if network.prefixlen == 0:
+        return f"Every IPv{network.version} address: everyone"
+    if network.num_addresses == 1:
+        return f"One IPv{network.version} address"
+    if network.version == 4:
+        return f"{network.num_addresses:,} IPv4 addresses"
+    return f"An IPv6 /{network.prefixlen} range"
+
+
+def _wanted_state(request: HttpRequest, current: bool) -> bool:
+    """The state a toggle asks for: explicit in a POST, so a double submit changes nothing;
+    in a GET, the opposite of the current state unless ``?state=`` says otherwise."""
+    state = request.POST.get("state") if request.method == "POST" else request.GET.get("state")
+    if state in ("on", "off"):
+        return state == "on"
+    if request.method == "POST":
+        raise BadRequest("state must be on or off.")
+    return not current
+
+
+def _connected_applications(database: Database) -> list:
+    return [c.application for c in database.connections.select_related("application")]
+
+
+# The tab ---------------------------------------------------------------------------------------
+
+
+@login_required
+def database_network(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    database, role = get_database_for_user(request, team, db)
+    firewall = exposure.load_firewall(database)
+    applications = list(database.team.applications.select_related("region"))
+    form = ReachabilityForm(
+        request.GET if "source" in request.GET else None, applications=applications
+    )
+    verdict = form.verdict(firewall) if form.is_bound and form.is_valid() else None
+    context = {
+        "team": database.team,
+        "role": role,
+        "database": database,
+        "tab": "network",
+        "dedicated": exposure.is_dedicated(database),
+        "defaults": exposure.defaults_for(database),
+        "region_verdict": firewall.for_region(database.region),
+        "internet_rules": firewall.internet_rules(),
+        "rows": [
+            {
+                "rule": rule,
+                "networks": firewall.networks_of(rule),
+                "internet": firewall.admits_outside(rule),
+                "covered_by": firewall.covered_by(rule),
+                "size": "" if rule.is_managed else network_size(rule.ip_network),
+            }
+            for rule in firewall.rules
+        ],
+        "home_ranges": firewall.ranges_by_region.get(database.region_id, []),
+        "connections": exposure.connection_verdicts(database, firewall),
+        "form": form,
+        "verdict": verdict,
+    }
+    return render_page(request, "databases/network.html", ("exposure", "reachability"), context)
+
+
+# Force TLS and Internet access ---------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def force_tls(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Turn Force TLS on or off, after a modal that says which clients it changes things for."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    on = _wanted_state(request, database.force_tls)
+    then_internet = request.POST.get("then", request.GET.get("then")) == "internet"
+    if request.method == "POST":
+        try:
+            exposure.set_force_tls(request.user, database, on)
+        except exposure.ExposureRefused as refusal:
+            return _force_tls_modal(request, database, role, on, refusal, then_internet)
+        if then_internet and on:
+            # Turned on on the way to Internet access: carry on to that modal.
+            if not request.htmx:
+                return redirect(reverse("network_internet", args=[team, db]) + "?state=on")
+            response = _internet_modal(request, database, role, True)
+            response["HX-Trigger"] = CHANGED
+            return response
+        return close_modal(request, network_page(database), CHANGED)
+    refusal = exposure.force_tls_refusal(database, on)
+    return _force_tls_modal(request, database, role, on, refusal, then_internet)
+
+
+def _force_tls_modal(
+    request: HttpRequest,
+    database: Database,
+    role: object,
+    on: bool,
+    refusal: exposure.ExposureRefused | None,
+    then_internet: bool,
+) -> HttpResponse:
+    return render_modal(
+        request,
+        "network/force_tls_modal.html",
+        {
+            "team": database.team,
+            "role": role,
+            "database": database,
+            "dedicated": exposure.is_dedicated(database),
+            "on": on,
+            "unchanged": on == database.force_tls,
+            "refusal": refusal,
+            "then_internet": then_internet,
+            "applications": _connected_applications(database),
+            "tls_hint": TLS_HINTS[Engine(database.engine)],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def internet_access(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Switch a shared database's Internet access (its external connections) on or off."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    on = _wanted_state(request, database.internet_access)
+    if request.method == "POST":
+        try:
+            exposure.set_internet_access(request.user, database, on)
+        except exposure.ExposureRefused as refusal:
+            return _internet_modal(request, database, role, on, refusal)
+        return close_modal(request, network_page(database), CHANGED)
+    return _internet_modal(request, database, role, on)
+
+
+def _internet_modal(
+    request: HttpRequest,
+    database: Database,
+    role: object,
+    on: bool,
+    refusal: exposure.ExposureRefused | None = None,
+) -> HttpResponse:
+    refusal = refusal or exposure.internet_access_refusal(database, on)
+    external_builds = sorted(
+        {
+            variable.application.name
+            for variable in Variable.objects.filter(
+                connection__database=database, external=True
+            ).select_related("application")
+        }
+    )
+    return render_modal(
+        request,
+        "network/internet_modal.html",
+        {
+            "team": database.team,
+            "role": role,
+            "database": database,
+            "dedicated": exposure.is_dedicated(database),
+            "on": on,
+            "unchanged": on == database.internet_access,
+            "refusal": refusal,
+            "endpoint": database.public_endpoint,
+            "external_builds": external_builds,
+        },
+    )
+
+
+# Firewall rules ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Add a CIDR rule; every refusal is shown next to the field it concerns."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    form = RuleForm(request.POST or None)
+    needs_force_tls = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            exposure.add_cidr_rule(
+                request.user,
+                database,
+                data["network"],
+                data["label"],
+                everyone_confirmed=data["confirm_everyone"],
+            )
+        except exposure.ExposureRefused as refusal:
+            form.add_error(refusal.field if refusal.field in form.fields else None, str(refusal))
+            needs_force_tls = refusal.needs_force_tls
+        else:
+            return close_modal(request, network_page(database), CHANGED)
+    return render_modal(
+        request,
+        "network/rule_modal.html",
+        {
+            "team": database.team,
+            "role": role,
+            "database": database,
+            "dedicated": exposure.is_dedicated(database),
+            "form": form,
+            "needs_force_tls": needs_force_tls,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def managed_rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Add the managed rule of a platform region; the database's own region is offered first."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    firewall = exposure.load_firewall(database)
+    taken = {rule.region_id for rule in firewall.rules if rule.is_managed}
+    regions = sorted(
+        (region for region in Region.objects.all() if region.pk not in taken),
+        key=lambda region: region.pk != database.region_id,
+    )
+    wanted = request.GET.get("region", database.region.slug)
+    form = ManagedRuleForm(request.POST or None, regions=regions, initial={"region": wanted})
+    if request.method == "POST" and form.is_valid():
+        try:
+            exposure.add_region_rule(request.user, database, form.cleaned_data["region"])
+        except exposure.ExposureRefused as refusal:
+            form.add_error("region" if refusal.field == "region" else None, str(refusal))
+        else:
+            return close_modal(request, network_page(database), CHANGED)
+    return render_modal(
+        request,
+        "network/managed_rule_modal.html",
+        {
+            "team": database.team,
+            "role": role,
+            "database": database,
+            "dedicated": exposure.is_dedicated(database),
+            "form": form,
+            "choices": [
+                {
+                    "region": region,
+                    "ranges": firewall.ranges_by_region.get(region.pk, []),
+                    "checked": region.slug == str(form["region"].value()),
+                }
+                for region in regions
+            ],
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_remove(request: HttpRequest, team: str, db: str, rule: str) -> HttpResponse:
+    """Remove a rule, after a modal that says who loses access."""
+    database, role = get_database_for_user(request, team, db, change=True)
+    target = get_object_or_404(
+        FirewallRule.objects.select_related("region"), database=database, public_id=rule
+    )
+    target.database = database
+    if request.method == "POST":
+        exposure.remove_rule(request.user, target)
+        return close_modal(request, network_page(database), CHANGED)
+    firewall = exposure.load_firewall(database)
+    after = firewall.without(target)
+    losing = [
+        connection.application
+        for connection, verdict in exposure.connection_verdicts(database, firewall)
+        if verdict.allowed and not after.for_application(connection.application).allowed
+    ]
+    return render_modal(
+        request,
+        "network/rule_remove_modal.html",
+        {
+            "team": database.team,
+            "role": role,
+            "database": database,
+            "rule": target,
+            "networks": firewall.networks_of(target),
+            "losing": losing,
+            "closes_internet": database.internet_access and not after.reachable_from_internet(),
+        },
+    )

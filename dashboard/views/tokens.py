@@ -1,0 +1,43 @@
+"""Deploy tokens: created (shown once) and revoked on the application's Settings page."""
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.views.decorators.http import require_http_methods, require_POST
+
+from connections import tokens
+from dashboard.access import (
+    get_application_for_user,
+)
+from dashboard.forms.connections import (
+    DeployTokenForm,
+)
+from dashboard.htmx import close_modal, render_modal
+from dashboard.views.applications import application_page
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def token_create(request: HttpRequest, team: str, app: str) -> HttpResponse:
+    application, role = get_application_for_user(request, team, app, change=True)
+    form = DeployTokenForm(request.POST or None)
+    context = {"team": application.team, "role": role, "application": application, "form": form}
+    if request.method == "POST" and form.is_valid():
+        token, secret = tokens.create_token(request.user, application, form.cleaned_data["name"])
+        context.update(token=token, secret=secret)
+        response = render_modal(request, "tokens/create_modal.html", context)
+        response["HX-Trigger"] = json.dumps({"tokensChanged": True})
+        return response
+    return render_modal(request, "tokens/create_modal.html", context)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, team: str, app: str, token: str) -> HttpResponse:
+    application, _ = get_application_for_user(request, team, app, change=True)
+    token = get_object_or_404(application.deploy_tokens, public_id=token)
+    token.application = application
+    tokens.revoke_token(request.user, token)
+    return close_modal(request, application_page(application, "settings"), "tokensChanged")
