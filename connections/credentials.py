@@ -8,7 +8,6 @@ application is marked as needing a restart, and copies the dashboard does not co
 """
 
 import logging
-import shlex
 from copy import copy
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -18,7 +17,7 @@ from django.db import OperationalError, transaction
 from django.utils import timezone
 
 from connections import activity
-from connections.engines import EngineError, engine_for
+from connections.engines import ClientTarget, EngineError, engine_for
 from connections.environment import bump_environments, connection_url, endpoint
 from connections.exposure import reachable_from_internet
 from connections.models import Application, Database, Engine, Variable
@@ -150,25 +149,16 @@ def copies_of(database: Database, password: str) -> list[CopiedPassword]:
 def cli_command(database: Database, *, external: bool) -> str:
     """A ready command line for the engine's own client, quoted to survive any password."""
     host, port = endpoint(database, external=external)
-    user, password = database.username, database.password
-    match Engine(database.engine):
-        case Engine.POSTGRESQL:
-            return f"psql {shlex.quote(connection_url(database, external=external))}"
-        case Engine.MYSQL | Engine.MARIADB:
-            tls = {Engine.MYSQL: ["--ssl-mode=REQUIRED"], Engine.MARIADB: ["--ssl"]}
-            args = [
-                "mysql",
-                f"--host={host}",
-                f"--port={port}",
-                f"--user={user}",
-                f"--password={password}",
-                *(tls[Engine(database.engine)] if database.force_tls else []),
-                database.database_name,
-            ]
-        case Engine.REDIS:
-            args = ["redis-cli", "-h", host, "-p", str(port), "--user", user, "--pass", password]
-            args += ["--no-auth-warning", *(["--tls"] if database.force_tls else [])]
-    return shlex.join(args)
+    target = ClientTarget(
+        url=connection_url(database, external=external),
+        host=host,
+        port=port,
+        user=database.username,
+        password=database.password,
+        database_name=database.database_name,
+        tls=database.force_tls,
+    )
+    return Engine(database.engine).spec.client_command(target)
 
 
 def external_details_available(database: Database) -> bool:

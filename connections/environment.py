@@ -23,21 +23,6 @@ REFERENCE = re.compile(
 # The names under which a database's connection details can be referenced.
 DATABASE_REFERENCE_KEYS = {field.default_key: field for field in LinkedField}
 
-URL_SCHEMES = {
-    Engine.POSTGRESQL: "postgresql",
-    Engine.MYSQL: "mysql",
-    Engine.MARIADB: "mysql",
-    Engine.REDIS: "redis",
-}
-# With Force TLS on, the URL itself asks for TLS, so clients that follow it cannot forget.
-TLS_URL = {
-    Engine.POSTGRESQL: ("postgresql", "?sslmode=require"),
-    Engine.MYSQL: ("mysql", "?ssl-mode=REQUIRED"),
-    Engine.MARIADB: ("mysql", "?ssl-mode=REQUIRED"),
-    Engine.REDIS: ("rediss", ""),
-}
-
-
 # Environments are for configuration; a value this long means references multiply each other.
 MAX_VALUE_LENGTH = 64 * 1024
 
@@ -65,9 +50,12 @@ def connection_url(database: Database, *, external: bool = False) -> str:
         host = f"[{host}]"
     user = quote(database.username, safe="")
     password = quote(database.password, safe="")
-    path = "0" if database.engine == Engine.REDIS else quote(database.database_name, safe="")
-    engine = Engine(database.engine)
-    scheme, query = TLS_URL[engine] if database.force_tls else (URL_SCHEMES[engine], "")
+    spec = Engine(database.engine).spec
+    path = quote(database.database_name, safe="") if spec.url_path_is_database else "0"
+    if database.force_tls:
+        scheme, query = spec.tls_url_scheme, spec.tls_url_query
+    else:
+        scheme, query = spec.url_scheme, ""
     return f"{scheme}://{user}:{password}@{host}:{port}/{path}{query}"
 
 

@@ -1,68 +1,82 @@
-"""Talking to real database servers: one small interface, one implementation per engine.
+"""Talking to real database servers: one spec per engine (:class:`EngineSpec`), holding every fact
+about the engine and the class that speaks to its servers.
 
 Every implementation passes identifiers and passwords safely (``psycopg.sql``, driver
 parameters, protocol arguments), never pasted into a statement. Errors come out as
 :class:`EngineError`, whose message is safe to show: it never contains the admin URL.
 """
 
-import time
-from dataclasses import dataclass
-from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from __future__ import annotations
 
-from connections.models import Database, DatabaseServer, Engine
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
+from django.db import models
 
-class EngineError(Exception):
-    """The server refused or could not be reached; the message is safe to show to users."""
+from connections.engines import mysql, postgresql, redis
+from connections.engines.base import (
+    AdminURL,
+    ClientTarget,
+    DatabaseEngine,
+    EngineError,
+    EngineSpec,
+    ProbeResult,
+)
 
+if TYPE_CHECKING:
+    from connections.models import DatabaseServer
 
-@dataclass(frozen=True)
-class ProbeResult:
-    """What connecting with a database's own credentials found."""
-
-    ok: bool
-    version: str = ""
-    tls: bool = False
-    round_trip_ms: float = 0.0
-    error: str = ""
-
-
-@dataclass(frozen=True)
-class AdminURL:
-    """The parts of a server's admin URL, decoded."""
-
-    scheme: str
-    host: str
-    port: int | None
-    user: str
-    password: str
-    path: str
-
-    @classmethod
-    def parse(cls, url: str) -> "AdminURL":
-        parts = urlsplit(url)
-        return cls(
-            scheme=parts.scheme,
-            host=parts.hostname or "127.0.0.1",
-            port=parts.port,
-            user=unquote(parts.username or ""),
-            password=unquote(parts.password or ""),
-            path=parts.path.lstrip("/"),
-        )
+__all__ = [
+    "AdminURL",
+    "ClientTarget",
+    "DatabaseEngine",
+    "Engine",
+    "EngineError",
+    "EngineSpec",
+    "ProbeResult",
+    "admin_url_problem",
+    "engine_for",
+]
 
 
-ADMIN_URL_SCHEMES = {
-    Engine.POSTGRESQL: ("postgresql", "postgres"),
-    Engine.MYSQL: ("mysql", "mariadb"),
-    Engine.MARIADB: ("mysql", "mariadb"),
-    Engine.REDIS: ("redis", "rediss"),
+class Engine(models.TextChoices):
+    POSTGRESQL = "postgresql", "PostgreSQL"
+    MYSQL = "mysql", "MySQL"
+    MARIADB = "mariadb", "MariaDB"
+    REDIS = "redis", "Redis"
+
+    @property
+    def spec(self) -> EngineSpec:
+        """Every fact about this engine."""
+        return SPECS[self]
+
+    @property
+    def internal_port(self) -> int:
+        """The port is fixed by the engine; no one can change it."""
+        return self.spec.internal_port
+
+    @property
+    def versions(self) -> tuple[str, ...]:
+        """Versions the platform offers, newest first."""
+        return self.spec.versions
+
+
+SPECS = {
+    Engine.POSTGRESQL: postgresql.SPEC,
+    Engine.MYSQL: mysql.MYSQL_SPEC,
+    Engine.MARIADB: mysql.MARIADB_SPEC,
+    Engine.REDIS: redis.SPEC,
 }
+
+
+def engine_for(server: DatabaseServer) -> DatabaseEngine:
+    """The implementation that speaks to ``server``."""
+    return Engine(server.engine).spec.implementation(server)
 
 
 def admin_url_problem(url: str, engine: str) -> str | None:
     """What is wrong with ``url`` as the admin URL of a server of ``engine``, or None."""
-    schemes = ADMIN_URL_SCHEMES[Engine(engine)]
+    schemes = Engine(engine).spec.admin_url_schemes
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 (parsing the port is the check)
@@ -76,49 +90,3 @@ def admin_url_problem(url: str, engine: str) -> str | None:
     if "password" in parts.query.lower():
         return "Put the password in the URL's user part (user:password@host), not in its query."
     return None
-
-
-class DatabaseEngine(Protocol):
-    """What the dashboard asks of a server. ``database`` carries the names; passwords are
-    passed explicitly so a change can be applied before it is stored."""
-
-    def create(self, database: Database, password: str) -> None: ...
-
-    def drop(self, database: Database) -> None: ...
-
-    def set_password(self, database: Database, password: str) -> None: ...
-
-    def probe(self, database: Database, password: str) -> ProbeResult: ...
-
-
-def engine_for(server: DatabaseServer) -> DatabaseEngine:
-    """The implementation that speaks to ``server``."""
-    from connections.engines import mysql, postgresql, redis
-
-    match Engine(server.engine):
-        case Engine.POSTGRESQL:
-            return postgresql.PostgreSQLEngine(server)
-        case Engine.MYSQL | Engine.MARIADB:
-            return mysql.MySQLEngine(server)
-        case Engine.REDIS:
-            return redis.RedisEngine(server)
-
-
-def safe_message(error: BaseException, server: DatabaseServer) -> str:
-    """A driver's error text without anything of the admin URL's secret in it."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    secret = AdminURL.parse(server.admin_url).password
-    if secret:
-        text = text.replace(secret, "••••")
-    return text.replace(server.admin_url, "the admin URL")
-
-
-class Timer:
-    """Milliseconds since creation, for round-trip times."""
-
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed_ms(self) -> float:
-        return round((time.perf_counter() - self.start) * 1000, 1)

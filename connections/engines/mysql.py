@@ -5,10 +5,26 @@ the dashboard only ever creates lower-case identifiers, see ``IDENTIFIER_PATTERN
 names, hosts and passwords always go through the driver's parameters.
 """
 
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import pymysql
 
-from connections.engines import AdminURL, EngineError, ProbeResult, Timer, safe_message
-from connections.models import Database, DatabaseServer
+from connections.engines.base import (
+    AdminURL,
+    ClientTarget,
+    EngineError,
+    EngineSpec,
+    ProbeResult,
+    Timer,
+    safe_message,
+)
+
+if TYPE_CHECKING:
+    from connections.models import Database, DatabaseServer
 
 CONNECT_TIMEOUT = 5
 # The account's host part; the exposure rules narrow it when they are enforced on servers.
@@ -109,3 +125,47 @@ class MySQLEngine:
             tls=bool(row and row[1]),
             round_trip_ms=timer.elapsed_ms,
         )
+
+
+def _client_command(tls_flag: str) -> Callable[[ClientTarget], str]:
+    def client_command(target: ClientTarget) -> str:
+        """The mysql client, every value its own argument so any password survives."""
+        return shlex.join(
+            [
+                "mysql",
+                f"--host={target.host}",
+                f"--port={target.port}",
+                f"--user={target.user}",
+                f"--password={target.password}",
+                *([tls_flag] if target.tls else []),
+                target.database_name,
+            ]
+        )
+
+    return client_command
+
+
+MYSQL_SPEC = EngineSpec(
+    internal_port=3306,
+    versions=("8.4", "8.0"),
+    url_scheme="mysql",
+    tls_url_scheme="mysql",
+    tls_url_query="?ssl-mode=REQUIRED",
+    url_path_is_database=True,
+    admin_url_schemes=("mysql", "mariadb"),
+    tls_hint="connect with ssl-mode=REQUIRED",
+    client_command=_client_command("--ssl-mode=REQUIRED"),
+    implementation=MySQLEngine,
+)
+MARIADB_SPEC = EngineSpec(
+    internal_port=3306,
+    versions=("11.4", "10.11"),
+    url_scheme="mysql",
+    tls_url_scheme="mysql",
+    tls_url_query="?ssl-mode=REQUIRED",
+    url_path_is_database=True,
+    admin_url_schemes=("mysql", "mariadb"),
+    tls_hint="connect with --ssl (ssl=true in most drivers)",
+    client_command=_client_command("--ssl"),
+    implementation=MySQLEngine,
+)

@@ -1,10 +1,24 @@
 """PostgreSQL through psycopg: a role and a database it owns, closed to everyone else."""
 
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING
+
 import psycopg
 from psycopg import sql
 
-from connections.engines import EngineError, ProbeResult, Timer, safe_message
-from connections.models import Database, DatabaseServer
+from connections.engines.base import (
+    ClientTarget,
+    EngineError,
+    EngineSpec,
+    ProbeResult,
+    Timer,
+    safe_message,
+)
+
+if TYPE_CHECKING:
+    from connections.models import Database, DatabaseServer
 
 CONNECT_TIMEOUT = 5
 
@@ -87,3 +101,22 @@ class PostgreSQLEngine:
         return ProbeResult(
             ok=True, version=f"PostgreSQL {version}", tls=tls, round_trip_ms=timer.elapsed_ms
         )
+
+
+def client_command(target: ClientTarget) -> str:
+    """psql takes the whole URL, TLS included."""
+    return f"psql {shlex.quote(target.url)}"
+
+
+SPEC = EngineSpec(
+    internal_port=5432,
+    versions=("17", "16", "15"),
+    url_scheme="postgresql",
+    tls_url_scheme="postgresql",
+    tls_url_query="?sslmode=require",
+    url_path_is_database=True,
+    admin_url_schemes=("postgresql", "postgres"),
+    tls_hint="add sslmode=require to the connection URL",
+    client_command=client_command,
+    implementation=PostgreSQLEngine,
+)

@@ -4,12 +4,27 @@ A Redis "database" here is a key prefix (``<database_name>:``); its user may tou
 that prefix only and none of the administrative commands.
 """
 
+from __future__ import annotations
+
+import shlex
+from typing import TYPE_CHECKING
+
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from connections.engines import AdminURL, EngineError, ProbeResult, Timer, safe_message
-from connections.models import Database, DatabaseServer
+from connections.engines.base import (
+    AdminURL,
+    ClientTarget,
+    EngineError,
+    EngineSpec,
+    ProbeResult,
+    Timer,
+    safe_message,
+)
+
+if TYPE_CHECKING:
+    from connections.models import Database, DatabaseServer
 
 CONNECT_TIMEOUT = 5
 ENUMERATING_COMMANDS = ("-scan", "-randomkey", "-dbsize", "-select", "-swapdb", "-move")
@@ -113,3 +128,24 @@ class RedisEngine:
         return ProbeResult(
             ok=True, version=f"Redis {version}", tls=False, round_trip_ms=timer.elapsed_ms
         )
+
+
+def client_command(target: ClientTarget) -> str:
+    """redis-cli, with the password as an argument and its warning about that silenced."""
+    args = ["redis-cli", "-h", target.host, "-p", str(target.port), "--user", target.user]
+    args += ["--pass", target.password, "--no-auth-warning", *(["--tls"] if target.tls else [])]
+    return shlex.join(args)
+
+
+SPEC = EngineSpec(
+    internal_port=6379,
+    versions=("7.4", "7.2"),
+    url_scheme="redis",
+    tls_url_scheme="rediss",
+    tls_url_query="",
+    url_path_is_database=False,
+    admin_url_schemes=("redis", "rediss"),
+    tls_hint="use the rediss:// scheme",
+    client_command=client_command,
+    implementation=RedisEngine,
+)

@@ -1,5 +1,6 @@
 """Every model of the domain, importable from one place."""
 
+from connections.engines import Engine
 from connections.models.activity import Activity
 from connections.models.base import (
     IDENTIFIER_BASE_LENGTH,
@@ -18,12 +19,9 @@ from connections.models.links import (
 )
 from connections.models.network import FirewallRule, RegionRange
 from connections.models.resources import (
-    ENGINE_PORTS,
-    ENGINE_VERSIONS,
     Application,
     Database,
     DatabaseServer,
-    Engine,
     Region,
     ResourceModel,
 )
@@ -32,8 +30,6 @@ from connections.models.tokens import DeployToken
 
 __all__ = [
     "DEFAULT_KEYS",
-    "ENGINE_PORTS",
-    "ENGINE_VERSIONS",
     "IDENTIFIER_BASE_LENGTH",
     "IDENTIFIER_PATTERN",
     "KEY_PATTERN",

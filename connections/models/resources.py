@@ -7,40 +7,10 @@ from django.db import models
 from django.db.models import Q
 
 from connections.crypto import EncryptedTextField
+from connections.engines import Engine
 from connections.models.base import IDENTIFIER_BASE_LENGTH, IDENTIFIER_PATTERN, SLUG_PATTERN
 from connections.models.teams import Team
 from connections.passwords import generate_password
-
-
-class Engine(models.TextChoices):
-    POSTGRESQL = "postgresql", "PostgreSQL"
-    MYSQL = "mysql", "MySQL"
-    MARIADB = "mariadb", "MariaDB"
-    REDIS = "redis", "Redis"
-
-    @property
-    def internal_port(self) -> int:
-        """The port is fixed by the engine; no one can change it."""
-        return ENGINE_PORTS[self]
-
-    @property
-    def versions(self) -> tuple[str, ...]:
-        """Versions the platform offers, newest first."""
-        return ENGINE_VERSIONS[self]
-
-
-ENGINE_PORTS = {
-    Engine.POSTGRESQL: 5432,
-    Engine.MYSQL: 3306,
-    Engine.MARIADB: 3306,
-    Engine.REDIS: 6379,
-}
-ENGINE_VERSIONS = {
-    Engine.POSTGRESQL: ("17", "16", "15"),
-    Engine.MYSQL: ("8.4", "8.0"),
-    Engine.MARIADB: ("11.4", "10.11"),
-    Engine.REDIS: ("7.4", "7.2"),
-}
 
 
 class ResourceModel(models.TextChoices):

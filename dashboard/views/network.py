@@ -17,14 +17,6 @@ from dashboard.htmx import close_modal, render_modal, render_page
 
 CHANGED = "networkChanged"
 
-# What a client changes to connect with TLS, in the words of each engine's clients.
-TLS_HINTS = {
-    Engine.POSTGRESQL: "add sslmode=require to the connection URL",
-    Engine.MYSQL: "connect with ssl-mode=REQUIRED",
-    Engine.MARIADB: "connect with --ssl (ssl=true in most drivers)",
-    Engine.REDIS: "use the rediss:// scheme",
-}
-
 
 def network_page(database: Database) -> str:
     return reverse("database_network", args=[database.team.slug, database.slug])
@@ -143,7 +135,7 @@ def _force_tls_modal(
             "refusal": refusal,
             "then_internet": then_internet,
             "applications": _connected_applications(database),
-            "tls_hint": TLS_HINTS[Engine(database.engine)],
+            "tls_hint": Engine(database.engine).spec.tls_hint,
         },
     )
 
