@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from connections import exposure, tokens
+from connections import enforcement, exposure, servers, tokens
 from connections.engines import admin_url_problem
 from connections.masking import mask_url
 from connections.models import (
@@ -143,16 +143,50 @@ class DatabaseServerForm(forms.ModelForm):
             problem = admin_url_problem(url, engine)
             if problem:
                 self.add_error("admin_url", problem)
+        if not self.errors:
+            # Connect before saving: a server that cannot be reached, or that is another
+            # engine than the one chosen, is never registered.
+            candidate = DatabaseServer(admin_url=url, engine=engine)
+            try:
+                self.report = servers.inspect(candidate)
+            except servers.ServerRefused as refusal:
+                self.add_error(None, f"The server was not saved. {refusal}")
         return cleaned
 
 
 @admin.register(DatabaseServer)
 class DatabaseServerAdmin(admin.ModelAdmin):
     form = DatabaseServerForm
-    list_display = ["name", "engine", "region", "masked_admin_url", "internal_host", "public_host"]
-    list_filter = ["engine", "region"]
+    list_display = [
+        "name",
+        "engine",
+        "reported_version",
+        "region",
+        "health",
+        "can_enforce",
+        "checked_at",
+        "masked_admin_url",
+        "internal_host",
+        "public_host",
+    ]
+    list_filter = ["engine", "region", "health", "can_enforce"]
     search_fields = ["name", "internal_host", "public_host"]
     list_select_related = ["region"]
+    readonly_fields = [
+        "reported_version",
+        "supports_tls",
+        "can_enforce",
+        "enforce_problem",
+        "health",
+        "check_report",
+        "checked_at",
+    ]
+
+    def save_model(
+        self, request: HttpRequest, obj: DatabaseServer, form: DatabaseServerForm, change: bool
+    ) -> None:
+        servers.note_report(obj, form.report)
+        super().save_model(request, obj, form, change)
 
     @admin.display(description="Admin URL")
     def masked_admin_url(self, server: DatabaseServer) -> str:
@@ -208,16 +242,21 @@ class RegionRangeAdmin(admin.ModelAdmin):
     ) -> None:
         super().save_model(request, obj, form, change)
         exposure.resync_internet_access(request.user)
+        enforcement.enforce_region(obj.region)
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: RegionRange) -> None:
         super().delete_model(request, obj)
         exposure.resync_internet_access(request.user)
+        enforcement.enforce_region(obj.region)
 
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        regions = {item.region for item in queryset.select_related("region")}
         super().delete_queryset(request, queryset)
         exposure.resync_internet_access(request.user)
+        for region in regions:
+            enforcement.enforce_region(region)
 
 
 class ManagedFilter(admin.SimpleListFilter):

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
-from connections import activity
+from connections import activity, enforcement
 from connections.environment import bump_environments
 from connections.models import (
     Application,
@@ -618,6 +618,7 @@ def _switch(
         affected(database)
         verb = f"turned {'on' if on else 'off'} {label} for"
         activity.record(actor, database.team, verb, database, **{field: on})
+        enforcement.enforce_after_commit(database)
     return True
 
 
@@ -725,6 +726,7 @@ def add_cidr_rule(
         if opened:
             changes["internet_access"] = True
         activity.record(actor, database.team, "added firewall rule to", database, **changes)
+        enforcement.enforce_after_commit(database)
     return rule
 
 
@@ -746,6 +748,7 @@ def add_region_rule(
             database=database, region=region, label=f"Applications in {region.name}"
         )
         activity.record(actor, database.team, "added managed rule to", database, region=region.slug)
+        enforcement.enforce_after_commit(database)
     return rule
 
 
@@ -769,6 +772,7 @@ def remove_rule(actor: AbstractBaseUser | None, rule: FirewallRule) -> None:
         if closed:
             changes["internet_access"] = False
         activity.record(actor, database.team, verb, database, **changes)
+        enforcement.enforce_after_commit(database)
 
 
 def resync_internet_access(actor: AbstractBaseUser | None = None) -> list[Database]:
@@ -810,6 +814,7 @@ def resync_internet_access(actor: AbstractBaseUser | None = None) -> list[Databa
                 cause="the platform's region ranges changed",
                 **changes,
             )
+            enforcement.enforce_after_commit(database)
         changed.append(database)
     return changed
 

@@ -60,9 +60,15 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "django_tasks_db",
     "dashboard",
     "connections",
 ]
+
+# Work that talks to servers and may have to wait (retries, the periodic drift check) goes
+# through Django's tasks framework, queued in the dashboard's own database; run the worker with
+# `manage.py db_worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -158,6 +164,12 @@ if _bool("BEHIND_PROXY", default=False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Seconds a page (or a task) waits for a database server before giving up; changes that could
+# not reach their server are retried in the background.
+SERVER_TIMEOUT = env.int("SERVER_TIMEOUT", default=5)
+if not 1 <= SERVER_TIMEOUT <= 60:
+    raise ImproperlyConfigured("SERVER_TIMEOUT must be a number of seconds from 1 to 60.")
 
 LOGGING = {
     "version": 1,

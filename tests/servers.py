@@ -18,7 +18,11 @@ from urllib.parse import quote
 
 import pytest
 
-from connections.models import DatabaseServer, Engine
+from connections import enforcement, servers
+from connections.engines import engine_for
+from connections.models import DatabaseServer, Engine, RegionRange
+
+LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,9 @@ def redis_endpoint() -> Endpoint:
 
 
 def register(endpoint: Endpoint, region, *, public: bool = True) -> DatabaseServer:
-    """A DatabaseServer row for ``endpoint`` in ``region`` (public endpoint: the same address)."""
-    return DatabaseServer.objects.create(
+    """A DatabaseServer row for ``endpoint`` in ``region`` (public endpoint: the same address),
+    checked as the admin checks a server it registers."""
+    server = DatabaseServer(
         name=f"{endpoint.engine}-{region.slug}-{secrets.token_hex(3)}",
         engine=endpoint.engine,
         region=region,
@@ -135,6 +140,28 @@ def register(endpoint: Endpoint, region, *, public: bool = True) -> DatabaseServ
         public_host=endpoint.host if public else "",
         public_port=endpoint.port if public else None,
     )
+    servers.note_report(server, servers.inspect(server))
+    server.save()
+    # The test region's network is this machine's loopback, where the tests connect from.
+    for network in LOOPBACK:
+        RegionRange.objects.get_or_create(
+            network=network, defaults={"region": region, "label": "this machine"}
+        )
+    return server
+
+
+def offered_version(server: DatabaseServer) -> str:
+    """The version a team would choose to land on ``server``: the offered one of its major."""
+    spec = Engine(server.engine).spec
+    major = spec.major(server.reported_version)
+    return next(version for version in spec.versions if spec.major(version) == major)
+
+
+def create_on_server(database, password: str | None = None) -> None:
+    """Create ``database`` (recorded already) on its server as provisioning does: the database
+    and its user, then the access its exposure allows."""
+    engine_for(database.server).create(database, password or database.password)
+    enforcement.enforce(database)
 
 
 @pytest.fixture(params=["postgresql", "mariadb", "redis"])

@@ -15,25 +15,33 @@ from django.db import models
 
 from connections.engines import mysql, postgresql, redis
 from connections.engines.base import (
+    Access,
     AdminURL,
+    CannotEnforce,
     ClientTarget,
     DatabaseEngine,
     EngineError,
     EngineSpec,
     ProbeResult,
+    ServerReport,
+    Unreachable,
 )
 
 if TYPE_CHECKING:
     from connections.models import DatabaseServer
 
 __all__ = [
+    "Access",
     "AdminURL",
+    "CannotEnforce",
     "ClientTarget",
     "DatabaseEngine",
     "Engine",
     "EngineError",
     "EngineSpec",
     "ProbeResult",
+    "ServerReport",
+    "Unreachable",
     "admin_url_problem",
     "engine_for",
 ]

@@ -7,8 +7,9 @@ parameters, protocol arguments), never pasted into a statement. Errors come out 
 
 from __future__ import annotations
 
+import ipaddress
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
@@ -16,9 +17,61 @@ from urllib.parse import unquote, urlsplit
 if TYPE_CHECKING:
     from connections.models import Database, DatabaseServer
 
+type IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
 
 class EngineError(Exception):
-    """The server refused or could not be reached; the message is safe to show to users."""
+    """The server refused or could not be reached.
+
+    ``str()`` is safe to show to team members: it never holds the driver's own text, which may
+    name the server's admin user. ``detail`` is that text with the admin URL and password
+    masked, for operators and logs.
+    """
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class Unreachable(EngineError):
+    """The server did not answer in time; trying again later may work."""
+
+
+class CannotEnforce(EngineError):
+    """The server cannot hold an exposure setting (no rights, no TLS, an engine limit); the
+    message says which, in words for the team."""
+
+
+def unreachable(error: BaseException, server: DatabaseServer) -> Unreachable:
+    return Unreachable("Cannot reach the server.", operator_detail(error, server))
+
+
+def refused(error: BaseException, server: DatabaseServer, reason: str = "") -> EngineError:
+    """The server said no. ``reason`` is a safe sentence for the team, when the cause is known."""
+    message = f"The server refused: {reason}" if reason else "The server refused the change."
+    return EngineError(message, operator_detail(error, server))
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may connect to one database: its users (with their passwords, which engines that
+    keep one account per source need), from which networks, and whether only with TLS."""
+
+    database_name: str
+    users: dict[str, str]
+    networks: tuple[IPNetwork, ...]
+    force_tls: bool
+
+
+@dataclass(frozen=True)
+class ServerReport:
+    """What a server says of itself when checked."""
+
+    product: str  # the engine it really is: postgresql, mariadb, mysql or redis
+    version: str  # as it reports it, e.g. "15.19" or "10.11.19"
+    tls: bool  # whether it accepts TLS connections at all
+    can_enforce: bool
+    enforce_problem: str = ""  # why not, in words safe to show to teams
 
 
 @dataclass(frozen=True)
@@ -83,12 +136,16 @@ class EngineSpec:
     admin_url_schemes: tuple[str, ...]
     tls_hint: str  # what a client changes to connect with TLS, in its own words
     client_command: Callable[[ClientTarget], str]
+    # The part of a version that must match for a database to live on a server (15.19 → 15).
+    major: Callable[[str], str]
     implementation: type[DatabaseEngine]
 
 
 class DatabaseEngine(Protocol):
     """What the dashboard asks of a server. ``database`` carries the names; passwords are
     passed explicitly so a change can be applied before it is stored."""
+
+    per_server: bool
 
     def __init__(self, server: DatabaseServer) -> None: ...
 
@@ -100,9 +157,27 @@ class DatabaseEngine(Protocol):
 
     def probe(self, database: Database, password: str) -> ProbeResult: ...
 
+    def inspect(self) -> ServerReport:
+        """Connect as the admin: product, version, TLS, and whether exposure can be enforced."""
+        ...
 
-def safe_message(error: BaseException, server: DatabaseServer) -> str:
-    """A driver's error text without anything of the admin URL's secret in it."""
+    def apply_access(self, accesses: Sequence[Access]) -> None:
+        """Make the server admit exactly what ``accesses`` say, ending sessions it no longer
+        admits. Engines with one file for the whole server (``per_server``) take every
+        database of the server at once; the others take the databases to change."""
+        ...
+
+    def access_drift(self, accesses: Sequence[Access]) -> list[str]:
+        """How the server's access differs from ``accesses``, one sentence each."""
+        ...
+
+    def missing(self, database: Database) -> list[str]:
+        """What of ``database`` (its database, its user) the server does not hold."""
+        ...
+
+
+def operator_detail(error: BaseException, server: DatabaseServer) -> str:
+    """A driver's error text without anything of the admin URL's secret in it: for operators."""
     text = " ".join(str(error).split()) or type(error).__name__
     secret = AdminURL.parse(server.admin_url).password
     if secret:

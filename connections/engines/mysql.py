@@ -1,4 +1,13 @@
-"""MySQL and MariaDB through PyMySQL: a user granted its own database only.
+"""MySQL and MariaDB through PyMySQL: a user granted its own database only, as one account per
+source the database admits.
+
+These engines have no pg_hba.conf: an account is a user at a host pattern, and a connection is
+admitted only by the most specific account whose pattern matches the client's address. So a
+database's exposure is its user's set of accounts: one per allowed network (an IPv4 range as
+``address/netmask``, an IPv6 address exactly; an IPv6 range cannot be written and is refused),
+each with ``REQUIRE SSL`` when Force TLS is on, and ``%`` only when everyone is admitted.
+Accounts change in an order that never widens access: new ones first, then the kept ones'
+TLS requirement, then the removed ones; open sessions the new accounts refuse are ended.
 
 Identifiers cannot be bound as parameters in MySQL, so they are quoted with backticks (and
 the dashboard only ever creates lower-case identifiers, see ``IDENTIFIER_PATTERN``); user
@@ -7,28 +16,38 @@ names, hosts and passwords always go through the driver's parameters.
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import shlex
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pymysql
+from django.conf import settings
 
 from connections.engines.base import (
+    Access,
     AdminURL,
+    CannotEnforce,
     ClientTarget,
     EngineError,
     EngineSpec,
+    IPNetwork,
     ProbeResult,
+    ServerReport,
     Timer,
-    safe_message,
+    refused,
+    unreachable,
 )
 
 if TYPE_CHECKING:
     from connections.models import Database, DatabaseServer
 
-CONNECT_TIMEOUT = 5
-# The account's host part; the exposure rules narrow it when they are enforced on servers.
-ANY_HOST = "%"
+EVERYONE = {ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")}
+# A zero netmask ("0.0.0.0/0.0.0.0") matches nothing: all of IPv4 is its two halves.
+ALL_IPV4 = ["0.0.0.0/128.0.0.0", "128.0.0.0/128.0.0.0"]
+DUPLICATE = {1007: "that name is taken.", 1396: "a user of that name already exists."}
+REQUIRED_GRANTS = ("CREATE USER", "GRANT OPTION")
 
 
 def quote_identifier(name: str) -> str:
@@ -36,7 +55,48 @@ def quote_identifier(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
+def unexpressible(network: IPNetwork) -> bool:
+    """An IPv6 range: account host patterns take an exact IPv6 address, never a range."""
+    return network.version == 6 and 0 < network.prefixlen < 128
+
+
+def account_hosts(networks: Sequence[IPNetwork]) -> list[str]:
+    """The host patterns that admit exactly ``networks``.
+
+    Raises :class:`CannotEnforce` for an IPv6 range, which no account host can express.
+    """
+    wanted = set(networks)
+    if wanted >= EVERYONE:
+        return ["%"]
+    if ranges := [str(n) for n in networks if unexpressible(n)]:
+        raise CannotEnforce(
+            f"MySQL and MariaDB accounts cannot admit an IPv6 range ({', '.join(ranges)}); "
+            "only single IPv6 addresses."
+        )
+    hosts: list[str] = []
+    for network in networks:
+        if network.version == 6 and network.prefixlen == 0:
+            raise CannotEnforce("MySQL and MariaDB accounts cannot admit all of IPv6 alone.")
+        if network.version == 4 and network.prefixlen == 0:
+            hosts += ALL_IPV4
+        elif network.num_addresses == 1:
+            hosts.append(str(network.network_address))
+        else:
+            hosts.append(f"{network.network_address}/{network.netmask}")
+    return list(dict.fromkeys(hosts))
+
+
+def host_network(host: str) -> IPNetwork | None:
+    """The network an account host pattern admits, for the ones the dashboard writes."""
+    if host == "%":
+        return None
+    address, _, mask = host.partition("/")
+    return ipaddress.ip_network(f"{address}/{mask}" if mask else address)
+
+
 class MySQLEngine:
+    per_server = False
+
     def __init__(self, server: DatabaseServer) -> None:
         self.server = server
 
@@ -47,55 +107,71 @@ class MySQLEngine:
                 host=url.host,
                 port=url.port or 3306,
                 user=url.user,
-                password=url.password,
-                connect_timeout=CONNECT_TIMEOUT,
+                password=url.password.encode(),
+                connect_timeout=settings.SERVER_TIMEOUT,
+                read_timeout=settings.SERVER_TIMEOUT * 4,
                 autocommit=True,
             )
         except pymysql.MySQLError as error:
-            raise EngineError(
-                f"Cannot reach the server: {safe_message(error, self.server)}"
-            ) from None
+            raise unreachable(error, self.server) from None
 
-    def _run(self, *statements: tuple[str, tuple]) -> None:
+    def _query(self, statement: str, parameters: Sequence[Any] = ()) -> list[tuple]:
+        connection = self._admin()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(statement, parameters)
+                return list(cursor.fetchall())
+        except pymysql.MySQLError as error:
+            raise refused(error, self.server) from None
+        finally:
+            connection.close()
+
+    def _run(self, *statements: tuple[str, Sequence[Any]]) -> None:
         connection = self._admin()
         try:
             with connection.cursor() as cursor:
                 for statement, parameters in statements:
                     cursor.execute(statement, parameters)
         except pymysql.MySQLError as error:
-            raise EngineError(f"The server refused: {safe_message(error, self.server)}") from None
+            code = error.args[0] if error.args else 0
+            raise refused(error, self.server, DUPLICATE.get(code, "")) from None
         finally:
             connection.close()
 
+    def _accounts(self, user: str) -> dict[str, str]:
+        """The user's accounts: host pattern → ssl_type ('' none, 'ANY' REQUIRE SSL)."""
+        rows = self._query("SELECT Host, ssl_type FROM mysql.user WHERE User = %s", [user])
+        return {host: ssl_type for host, ssl_type in rows}
+
     def create(self, database: Database, password: str) -> None:
-        name = quote_identifier(database.database_name)
-        user = (database.username, ANY_HOST)
-        drop_database = (f"DROP DATABASE {name}", ())
-        drop_user = ("DROP USER %s@%s", user)
-        # Each step is undone if a later one fails, and only what this call created is undone:
-        # a name that already existed belongs to someone else.
-        self._run((f"CREATE DATABASE {name}", ()))
-        undo = [drop_database]
-        for step, created in (
-            (("CREATE USER %s@%s IDENTIFIED BY %s", (*user, password)), drop_user),
-            ((f"GRANT ALL PRIVILEGES ON {name}.* TO %s@%s", user), None),
-        ):
-            try:
-                self._run(step)
-            except EngineError:
-                self._run(*reversed(undo))
-                raise
-            if created:
-                undo.append(created)
+        """Create the database; its user's accounts come with the exposure (apply_access)."""
+        if self._accounts(database.username):
+            raise EngineError("The server refused: a user of that name already exists.")
+        self._run((f"CREATE DATABASE {quote_identifier(database.database_name)}", ()))
 
     def drop(self, database: Database) -> None:
+        name = quote_identifier(database.database_name)
+        accounts = self._accounts(database.username)
         self._run(
-            (f"DROP DATABASE IF EXISTS {quote_identifier(database.database_name)}", ()),
-            ("DROP USER IF EXISTS %s@%s", (database.username, ANY_HOST)),
+            (f"DROP DATABASE IF EXISTS {name}", ()),
+            *[("DROP USER IF EXISTS %s@%s", (database.username, host)) for host in accounts],
         )
+        self._kill_sessions(database.username, lambda host: True)
 
     def set_password(self, database: Database, password: str) -> None:
-        self._run(("ALTER USER %s@%s IDENTIFIED BY %s", (database.username, ANY_HOST, password)))
+        # A user admitted from nowhere has no account: the new password is the one its
+        # accounts get when a rule admits a source (apply_access). Without its database
+        # either, the database went behind the dashboard's back.
+        accounts = self._accounts(database.username)
+        if not accounts and not self._schema_exists(database.database_name):
+            raise EngineError("The server refused: the database is missing on the server.")
+        if accounts:
+            self._run(
+                *[
+                    ("ALTER USER %s@%s IDENTIFIED BY %s", (database.username, host, password))
+                    for host in accounts
+                ]
+            )
 
     def probe(self, database: Database, password: str) -> ProbeResult:
         timer = Timer()
@@ -107,7 +183,8 @@ class MySQLEngine:
                 # Bytes: PyMySQL would encode a str as latin-1, the server hashed UTF-8.
                 password=password.encode(),
                 database=database.database_name,
-                connect_timeout=CONNECT_TIMEOUT,
+                connect_timeout=settings.SERVER_TIMEOUT,
+                ssl={"check_hostname": False} if database.force_tls else None,
             )
         except pymysql.MySQLError as error:
             return ProbeResult(ok=False, error=" ".join(str(error).split()))
@@ -125,6 +202,100 @@ class MySQLEngine:
             tls=bool(row and row[1]),
             round_trip_ms=timer.elapsed_ms,
         )
+
+    # The server and its accounts
+
+    def inspect(self) -> ServerReport:
+        (version, have_ssl), *_ = self._query("SELECT VERSION(), @@have_ssl")
+        grants = " ".join(row[0] for row in self._query("SHOW GRANTS")).upper()
+        can_enforce = "ALL PRIVILEGES ON *.*" in grants and "WITH GRANT OPTION" in grants
+        can_enforce = can_enforce or all(grant in grants for grant in REQUIRED_GRANTS)
+        problem = (
+            ""
+            if can_enforce
+            else "The server's admin account may not create accounts and grant rights."
+        )
+        product = "mariadb" if "mariadb" in version.lower() else "mysql"
+        return ServerReport(product, version.split("-")[0], have_ssl == "YES", can_enforce, problem)
+
+    def apply_access(self, accesses: Sequence[Access]) -> None:
+        for access in accesses:
+            hosts = account_hosts(access.networks)
+            require = "REQUIRE SSL" if access.force_tls else "REQUIRE NONE"
+            wanted_ssl = "ANY" if access.force_tls else ""
+            name = quote_identifier(access.database_name)
+            for user, password in access.users.items():
+                have = self._accounts(user)
+                steps: list[tuple[str, Sequence[Any]]] = []
+                for host in hosts:
+                    if host not in have:
+                        steps.append(
+                            (
+                                f"CREATE USER %s@%s IDENTIFIED BY %s {require}",
+                                (user, host, password),
+                            )
+                        )
+                        steps.append((f"GRANT ALL PRIVILEGES ON {name}.* TO %s@%s", (user, host)))
+                    elif have[host] != wanted_ssl:
+                        steps.append((f"ALTER USER %s@%s {require}", (user, host)))
+                steps += [("DROP USER %s@%s", (user, host)) for host in have if host not in hosts]
+                if steps:
+                    self._run(*steps)
+                admitted = [host_network(host) for host in hosts]
+
+                def refuses(address: str, admitted: list[IPNetwork | None] = admitted) -> bool:
+                    ip = ipaddress.ip_address(address)
+                    return not any(n is None or (ip in n) for n in admitted)
+
+                # Open sessions outlive their account: end those the accounts no longer admit,
+                # and, when TLS is required, every session over the network (the process list
+                # does not say which use TLS; those that do reconnect at once).
+                self._kill_sessions(user, (lambda address: True) if access.force_tls else refuses)
+
+    def _kill_sessions(self, user: str, ends: Callable[[str], bool]) -> None:
+        rows = self._query(
+            "SELECT ID, HOST FROM information_schema.PROCESSLIST "
+            "WHERE USER = %s AND ID <> CONNECTION_ID()",
+            [user],
+        )
+        for session, host in rows:
+            address = host.rpartition(":")[0].strip("[]") if ":" in host else ""
+            if not address:
+                continue  # a local socket: not governed by host patterns
+            if ends(address):
+                with contextlib.suppress(EngineError):  # it may have ended on its own meanwhile
+                    self._run(("KILL CONNECTION %s", (session,)))
+
+    def access_drift(self, accesses: Sequence[Access]) -> list[str]:
+        differences = []
+        for access in accesses:
+            hosts = account_hosts(access.networks)
+            wanted_ssl = "ANY" if access.force_tls else ""
+            for user in access.users:
+                have = self._accounts(user)
+                differences += [f"{user} has no account at {h}." for h in hosts if h not in have]
+                differences += [
+                    f"{user} has an extra account at {host}." for host in have if host not in hosts
+                ]
+                differences += [
+                    f"{user}@{host} {'lacks' if access.force_tls else 'has'} REQUIRE SSL."
+                    for host in hosts
+                    if host in have and have[host] != wanted_ssl
+                ]
+        return differences
+
+    def _schema_exists(self, name: str) -> bool:
+        return bool(
+            self._query(
+                "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = %s",
+                [name],
+            )
+        )
+
+    def missing(self, database: Database) -> list[str]:
+        # A user admitted from nowhere has no account, so only the database can be missing.
+        exists = self._schema_exists(database.database_name)
+        return [] if exists else [f"database {database.database_name}"]
 
 
 def _client_command(tls_flag: str) -> Callable[[ClientTarget], str]:
@@ -145,6 +316,11 @@ def _client_command(tls_flag: str) -> Callable[[ClientTarget], str]:
     return client_command
 
 
+def major(version: str) -> str:
+    """MySQL and MariaDB releases are major.minor series (10.11.19 → 10.11)."""
+    return ".".join(version.split(".")[:2])
+
+
 MYSQL_SPEC = EngineSpec(
     internal_port=3306,
     versions=("8.4", "8.0"),
@@ -155,6 +331,7 @@ MYSQL_SPEC = EngineSpec(
     admin_url_schemes=("mysql", "mariadb"),
     tls_hint="connect with ssl-mode=REQUIRED",
     client_command=_client_command("--ssl-mode=REQUIRED"),
+    major=major,
     implementation=MySQLEngine,
 )
 MARIADB_SPEC = EngineSpec(
@@ -167,5 +344,6 @@ MARIADB_SPEC = EngineSpec(
     admin_url_schemes=("mysql", "mariadb"),
     tls_hint="connect with --ssl (ssl=true in most drivers)",
     client_command=_client_command("--ssl"),
+    major=major,
     implementation=MySQLEngine,
 )

@@ -1,41 +1,107 @@
-"""PostgreSQL through psycopg: a role and a database it owns, closed to everyone else."""
+"""PostgreSQL through psycopg: a role and a database it owns, closed to everyone else, and the
+server's ``pg_hba.conf`` kept in step with each database's exposure.
+
+The dashboard owns one delimited block of ``pg_hba.conf``, at the top of the file so that no
+operator line can match its databases first. Every line in it names one database and one user
+(both quoted, so ``all``, ``+group`` or ``@file`` keep no special meaning), so the block can
+never cut off the admin, which is never a managed user. Lines outside the block, the
+operator's, are kept byte for byte. Everything goes through the admin's SQL connection, with
+no agent on the server: the file is read with ``pg_read_file``, written as exact bytes through a
+large object that is never committed, validated with the ``pg_hba_file_rules`` view (which
+parses the file on disk), and only then loaded with ``pg_reload_conf()``. A file that does not
+validate is put back at once and never loaded.
+"""
 
 from __future__ import annotations
 
 import shlex
+import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import psycopg
+from django.conf import settings
 from psycopg import sql
 
 from connections.engines.base import (
+    Access,
+    CannotEnforce,
     ClientTarget,
     EngineError,
     EngineSpec,
     ProbeResult,
+    ServerReport,
     Timer,
-    safe_message,
+    refused,
+    unreachable,
 )
 
 if TYPE_CHECKING:
     from connections.models import Database, DatabaseServer
 
-CONNECT_TIMEOUT = 5
+BEGIN = "# BEGIN harbor (managed by the dashboard; do not edit)"
+END = "# END harbor"
+DUPLICATE = {"42710": "a user of that name already exists.", "42P04": "that name is taken."}
+RELOAD_WAIT = 5.0  # seconds for the postmaster to load a new pg_hba.conf
+
+
+def quote_name(name: str) -> str:
+    """A pg_hba.conf name token. Always quoted; the format has no escape for ``"``."""
+    if not name or any(character in name for character in '"\n\r\0'):
+        raise CannotEnforce(f"The name {name!r} cannot be written in pg_hba.conf.")
+    return f'"{name}"'
+
+
+def hba_lines(access: Access) -> list[str]:
+    """A database's lines, in order (the first matching line wins): without TLS refused first
+    when Force TLS is on, then one line per allowed network, then a refusal for the rest."""
+    lines = []
+    for user in access.users:
+        who = f"{quote_name(access.database_name)} {quote_name(user)}"
+        if access.force_tls:
+            lines.append(f"hostnossl {who} all reject")
+        kind = "hostssl" if access.force_tls else "host"
+        lines += [f"{kind} {who} {network} scram-sha-256" for network in access.networks]
+        lines.append(f"host {who} all reject")
+    return lines
+
+
+def managed_block(text: str) -> list[str] | None:
+    """The lines of the dashboard's block as they stand in ``text``; None without a block."""
+    lines = [line.strip() for line in text.split("\n")]
+    if BEGIN not in lines or END not in lines:
+        return None
+    return lines[lines.index(BEGIN) + 1 : lines.index(END)]
+
+
+def splice(text: str, block: Sequence[str]) -> str:
+    """``text`` with the dashboard's block replaced by ``block`` (inserted first if absent)."""
+    lines = text.split("\n")
+    stripped = [line.strip() for line in lines]
+    new = [BEGIN, *block, END]
+    if BEGIN not in stripped and END not in stripped:
+        return "\n".join(new + lines)
+    if stripped.count(BEGIN) != 1 or stripped.count(END) != 1:
+        raise CannotEnforce("The server's pg_hba.conf has broken dashboard markers.")
+    start, end = stripped.index(BEGIN), stripped.index(END)
+    if end < start:
+        raise CannotEnforce("The server's pg_hba.conf has broken dashboard markers.")
+    return "\n".join(lines[:start] + new + lines[end + 1 :])
 
 
 class PostgreSQLEngine:
+    per_server = True
+
     def __init__(self, server: DatabaseServer) -> None:
         self.server = server
 
     def _admin(self) -> psycopg.Connection:
         try:
             return psycopg.connect(
-                self.server.admin_url, autocommit=True, connect_timeout=CONNECT_TIMEOUT
+                self.server.admin_url, autocommit=True, connect_timeout=settings.SERVER_TIMEOUT
             )
         except psycopg.Error as error:
-            raise EngineError(
-                f"Cannot reach the server: {safe_message(error, self.server)}"
-            ) from None
+            raise unreachable(error, self.server) from None
 
     def _run(self, *statements: sql.Composable) -> None:
         with self._admin() as connection:
@@ -43,9 +109,8 @@ class PostgreSQLEngine:
                 for statement in statements:
                     connection.execute(statement)
             except psycopg.Error as error:
-                raise EngineError(
-                    f"The server refused: {safe_message(error, self.server)}"
-                ) from None
+                reason = DUPLICATE.get(error.sqlstate or "", "")
+                raise refused(error, self.server, reason) from None
 
     def create(self, database: Database, password: str) -> None:
         role, name = sql.Identifier(database.username), sql.Identifier(database.database_name)
@@ -92,15 +157,155 @@ class PostgreSQLEngine:
                 user=database.username,
                 password=password,
                 dbname=database.database_name,
-                connect_timeout=CONNECT_TIMEOUT,
+                connect_timeout=settings.SERVER_TIMEOUT,
+                sslmode="require" if database.force_tls else "prefer",
             ) as connection:
-                version = connection.execute("SHOW server_version").fetchone()[0]
+                row = connection.execute("SHOW server_version").fetchone()
                 tls = bool(connection.info.pgconn.ssl_in_use)
         except psycopg.Error as error:
             return ProbeResult(ok=False, error=" ".join(str(error).split()))
+        version = row[0] if row else "?"
         return ProbeResult(
             ok=True, version=f"PostgreSQL {version}", tls=tls, round_trip_ms=timer.elapsed_ms
         )
+
+    # The server and its pg_hba.conf
+
+    def inspect(self) -> ServerReport:
+        with self._admin() as connection:
+            try:
+                row = connection.execute(
+                    """SELECT current_setting('server_version'), current_setting('ssl') = 'on',
+                              current_setting('is_superuser') = 'on',
+                              has_function_privilege('pg_read_file(text)', 'EXECUTE')
+                              AND has_function_privilege('lo_export(oid, text)', 'EXECUTE')
+                              AND has_function_privilege('pg_reload_conf()', 'EXECUTE')
+                              AND has_table_privilege('pg_hba_file_rules', 'SELECT')
+                              AND pg_has_role('pg_read_all_settings', 'USAGE')"""
+                ).fetchone()
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+        assert row is not None
+        version, tls, superuser, granted = row
+        can_enforce = bool(superuser or granted)
+        problem = (
+            ""
+            if can_enforce
+            else "The server's admin account may not manage pg_hba.conf (it needs superuser, or "
+            "the rights to read, write and reload that file)."
+        )
+        return ServerReport("postgresql", version.split()[0], bool(tls), can_enforce, problem)
+
+    def apply_access(self, accesses: Sequence[Access]) -> None:
+        block = [line for access in accesses for line in hba_lines(access)]
+        with self._admin() as connection:
+            try:
+                self._apply_block(connection, block)
+                for access in accesses:
+                    self._end_refused_sessions(connection, access)
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+
+    def _read(self, connection: psycopg.Connection) -> tuple[str, str]:
+        row = connection.execute(
+            "SELECT current_setting('hba_file'), pg_read_file(current_setting('hba_file'))"
+        ).fetchone()
+        assert row is not None
+        return row[0], row[1]
+
+    def _write(self, connection: psycopg.Connection, path: str, text: str) -> None:
+        # A large object written to the file and never committed: exact bytes, no escaping
+        # (COPY's text format would turn tabs and backslashes of operator lines into escapes).
+        with connection.transaction(force_rollback=True), connection.cursor() as cursor:
+            cursor.execute("SELECT lo_from_bytea(0, %s)", [text.encode()])
+            row = cursor.fetchone()
+            assert row is not None
+            cursor.execute("SELECT lo_export(%s, %s)", [row[0], path])
+
+    def _apply_block(self, connection: psycopg.Connection, block: list[str]) -> None:
+        path, old = self._read(connection)
+        new = splice(old, block)
+        if new == old:
+            return
+        self._write(connection, path, new)
+        errors = connection.execute(
+            "SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL"
+        ).fetchall()
+        if errors or self._read(connection)[1] != new:
+            self._write(connection, path, old)  # the server never loaded the bad file
+            if any("SSL is disabled" in error for _, error in errors):
+                raise CannotEnforce("The server has no TLS, so it cannot enforce Force TLS.")
+            raise CannotEnforce(
+                "The server would not accept the new pg_hba.conf; nothing was changed.",
+                "; ".join(f"line {number}: {error}" for number, error in errors),
+            )
+        self._reload(connection)
+
+    def _reload(self, connection: psycopg.Connection) -> None:
+        """Load the new file and wait until new sessions see it (pg_reload_conf only signals)."""
+        before = self._load_time()
+        connection.execute("SELECT pg_reload_conf()")
+        deadline = time.monotonic() + RELOAD_WAIT
+        while self._load_time() <= before:
+            if time.monotonic() > deadline:
+                raise EngineError("The server did not load its new pg_hba.conf in time.")
+            time.sleep(0.01)
+
+    def _load_time(self) -> object:
+        # A session's pg_conf_load_time() is the postmaster's as it was when the session began.
+        with self._admin() as fresh:
+            row = fresh.execute("SELECT pg_conf_load_time()").fetchone()
+            assert row is not None
+            return row[0]
+
+    def _end_refused_sessions(self, connection: psycopg.Connection, access: Access) -> None:
+        """Open sessions keep the rules they started under: end those the new rules refuse."""
+        connection.execute(
+            """SELECT pg_terminate_backend(a.pid)
+                 FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+                WHERE a.datname = %s AND a.usename = ANY(%s) AND a.pid <> pg_backend_pid()
+                  AND a.client_addr IS NOT NULL
+                  AND (NOT a.client_addr <<= ANY(%s::inet[]) OR (%s AND NOT s.ssl))""",
+            [
+                access.database_name,
+                list(access.users),
+                [str(network) for network in access.networks],
+                access.force_tls,
+            ],
+        )
+
+    def access_drift(self, accesses: Sequence[Access]) -> list[str]:
+        with self._admin() as connection:
+            try:
+                _, text = self._read(connection)
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+        found = managed_block(text)
+        if found is None:
+            return ["pg_hba.conf has no dashboard block."]
+        wanted = [line for access in accesses for line in hba_lines(access)]
+        differences = [f"pg_hba.conf lacks: {line}" for line in wanted if line not in found]
+        differences += [f"pg_hba.conf has extra: {line}" for line in found if line not in wanted]
+        if not differences and found != wanted:
+            differences.append("pg_hba.conf holds the dashboard's lines in another order.")
+        return differences
+
+    def missing(self, database: Database) -> list[str]:
+        with self._admin() as connection:
+            row = connection.execute(
+                """SELECT EXISTS (SELECT FROM pg_database WHERE datname = %s),
+                          EXISTS (SELECT FROM pg_roles WHERE rolname = %s)""",
+                [database.database_name, database.username],
+            ).fetchone()
+        assert row is not None
+        return [
+            what
+            for what, exists in (
+                (f"database {database.database_name}", row[0]),
+                (f"user {database.username}", row[1]),
+            )
+            if not exists
+        ]
 
 
 def client_command(target: ClientTarget) -> str:
@@ -108,9 +313,14 @@ def client_command(target: ClientTarget) -> str:
     return f"psql {shlex.quote(target.url)}"
 
 
+def major(version: str) -> str:
+    """PostgreSQL's major version is its first number (15.19 → 15)."""
+    return version.split(".")[0]
+
+
 SPEC = EngineSpec(
     internal_port=5432,
-    versions=("17", "16", "15"),
+    versions=("18", "17", "16", "15"),
     url_scheme="postgresql",
     tls_url_scheme="postgresql",
     tls_url_query="?sslmode=require",
@@ -118,5 +328,6 @@ SPEC = EngineSpec(
     admin_url_schemes=("postgresql", "postgres"),
     tls_hint="add sslmode=require to the connection URL",
     client_command=client_command,
+    major=major,
     implementation=PostgreSQLEngine,
 )

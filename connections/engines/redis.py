@@ -2,31 +2,44 @@
 
 A Redis "database" here is a key prefix (``<database_name>:``); its user may touch keys under
 that prefix only and none of the administrative commands.
+
+Redis cannot filter connections by source address and has no per-user TLS requirement: its
+exposure settings are never enforced by the server, and the dashboard says so (with the
+host-firewall lines that would enforce the rules, for operators to install).
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import redis
+from django.conf import settings
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from connections.engines.base import (
+    Access,
     AdminURL,
+    CannotEnforce,
     ClientTarget,
     EngineError,
     EngineSpec,
     ProbeResult,
+    ServerReport,
     Timer,
-    safe_message,
+    refused,
+    unreachable,
 )
 
 if TYPE_CHECKING:
     from connections.models import Database, DatabaseServer
 
-CONNECT_TIMEOUT = 5
+NO_SOURCE_FILTER = (
+    "Redis cannot filter connections by source address or require TLS per user, so the "
+    "server does not enforce these settings."
+)
 ENUMERATING_COMMANDS = ("-scan", "-randomkey", "-dbsize", "-select", "-swapdb", "-move")
 
 
@@ -44,13 +57,15 @@ def _client(
         username=username,
         password=password,
         ssl=tls,
-        socket_connect_timeout=CONNECT_TIMEOUT,
-        socket_timeout=CONNECT_TIMEOUT,
+        socket_connect_timeout=settings.SERVER_TIMEOUT,
+        socket_timeout=settings.SERVER_TIMEOUT,
         retry=Retry(NoBackoff(), 0),
     )
 
 
 class RedisEngine:
+    per_server = False
+
     def __init__(self, server: DatabaseServer) -> None:
         self.server = server
 
@@ -69,11 +84,9 @@ class RedisEngine:
         try:
             return client.execute_command(action, *args)
         except redis.ConnectionError as error:
-            raise EngineError(
-                f"Cannot reach the server: {safe_message(error, self.server)}"
-            ) from None
+            raise unreachable(error, self.server) from None
         except redis.RedisError as error:
-            raise EngineError(f"The server refused: {safe_message(error, self.server)}") from None
+            raise refused(error, self.server) from None
         finally:
             client.close()
 
@@ -104,7 +117,7 @@ class RedisEngine:
             for key in client.scan_iter(match=key_pattern(database), count=500):
                 client.delete(key)
         except redis.RedisError as error:
-            raise EngineError(f"The server refused: {safe_message(error, self.server)}") from None
+            raise refused(error, self.server) from None
         finally:
             client.close()
 
@@ -129,12 +142,36 @@ class RedisEngine:
             ok=True, version=f"Redis {version}", tls=False, round_trip_ms=timer.elapsed_ms
         )
 
+    # The server: what it can say, and what it cannot enforce
+
+    def inspect(self) -> ServerReport:
+        info = self._call("INFO", "server")  # redis-py parses it into a dict
+        assert isinstance(info, dict)
+        version = str(info.get("redis_version", ""))
+        tls = str(info.get("tls_port", 0)) not in ("", "0")
+        return ServerReport("redis", version, tls, False, NO_SOURCE_FILTER)
+
+    def apply_access(self, accesses: Sequence[Access]) -> None:
+        raise CannotEnforce(NO_SOURCE_FILTER)
+
+    def access_drift(self, accesses: Sequence[Access]) -> list[str]:
+        return []  # nothing is enforced, so nothing can drift
+
+    def missing(self, database: Database) -> list[str]:
+        found = self._call("ACL", "GETUSER", database.username)
+        return [] if found is not None else [f"user {database.username}"]
+
 
 def client_command(target: ClientTarget) -> str:
     """redis-cli, with the password as an argument and its warning about that silenced."""
     args = ["redis-cli", "-h", target.host, "-p", str(target.port), "--user", target.user]
     args += ["--pass", target.password, "--no-auth-warning", *(["--tls"] if target.tls else [])]
     return shlex.join(args)
+
+
+def major(version: str) -> str:
+    """Redis keeps compatibility within a major version (7.0.15 serves 7.4's clients)."""
+    return version.split(".")[0]
 
 
 SPEC = EngineSpec(
@@ -147,5 +184,6 @@ SPEC = EngineSpec(
     admin_url_schemes=("redis", "rediss"),
     tls_hint="use the rediss:// scheme",
     client_command=client_command,
+    major=major,
     implementation=RedisEngine,
 )

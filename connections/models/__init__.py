@@ -22,8 +22,10 @@ from connections.models.resources import (
     Application,
     Database,
     DatabaseServer,
+    ExposureState,
     Region,
     ResourceModel,
+    ServerHealth,
 )
 from connections.models.teams import Membership, Role, Team
 from connections.models.tokens import DeployToken
@@ -43,6 +45,7 @@ __all__ = [
     "DatabaseServer",
     "DeployToken",
     "Engine",
+    "ExposureState",
     "FirewallRule",
     "LinkedField",
     "Membership",
@@ -51,6 +54,7 @@ __all__ = [
     "RegionRange",
     "ResourceModel",
     "Role",
+    "ServerHealth",
     "Team",
     "Variable",
 ]

@@ -13,6 +13,21 @@ from connections.models.teams import Team
 from connections.passwords import generate_password
 
 
+class ExposureState(models.TextChoices):
+    """Whether the server holding a database enforces what the dashboard says about it."""
+
+    APPLIED = "applied", "Applied"
+    PENDING = "pending", "Pending"
+    CANNOT_ENFORCE = "cannot_enforce", "Cannot enforce"
+
+
+class ServerHealth(models.TextChoices):
+    UNKNOWN = "unknown", "Not checked yet"
+    OK = "ok", "Healthy"
+    UNREACHABLE = "unreachable", "Unreachable"
+    DRIFT = "drift", "Drifted"
+
+
 class ResourceModel(models.TextChoices):
     SHARED = "shared", "Shared"
     DEDICATED = "dedicated", "Dedicated"
@@ -109,6 +124,14 @@ class Database(models.Model):
         on_delete=models.PROTECT,
         related_name="databases",
     )
+    # What the server holds of the exposure settings; see connections.enforcement.
+    exposure_state = models.CharField(
+        max_length=20, choices=ExposureState.choices, default=ExposureState.PENDING
+    )
+    # Why it is pending or cannot be enforced, in words safe to show to the team.
+    exposure_problem = models.TextField(blank=True)
+    exposure_attempts = models.PositiveIntegerField(default=0)
+    exposure_applied_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -125,6 +148,10 @@ class Database(models.Model):
             models.CheckConstraint(
                 condition=Q(resource_model__in=ResourceModel.values),
                 name="database_resource_model_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(exposure_state__in=ExposureState.values),
+                name="database_exposure_state_valid",
             ),
             models.CheckConstraint(
                 condition=Q(database_name__regex=IDENTIFIER_PATTERN),
@@ -160,6 +187,18 @@ class Database(models.Model):
         if self.server is not None:
             return self.server.internal_host
         return f"{self.slug}.{self.team.slug}.{self.region.slug}.internal"
+
+    @property
+    def running_version(self) -> str:
+        """The version its server reports once provisioned; the requested one until then."""
+        if self.server is not None and self.server.reported_version:
+            return self.server.reported_version
+        return self.version
+
+    @property
+    def enforced(self) -> bool:
+        """Whether its server holds what the dashboard says about its exposure, right now."""
+        return self.server is not None and self.exposure_state == ExposureState.APPLIED
 
     @property
     def public_endpoint(self) -> tuple[str, int] | None:
@@ -198,6 +237,18 @@ class DatabaseServer(models.Model):
         max_length=255, blank=True, help_text="Host name for external connections."
     )
     public_port = models.PositiveIntegerField(null=True, blank=True)
+    # What the server said when it was last checked (when registered, and by the drift check).
+    reported_version = models.CharField(max_length=100, blank=True)
+    supports_tls = models.BooleanField(default=False)
+    can_enforce = models.BooleanField(default=False)
+    # Why exposure cannot be enforced on this server, in words safe to show to teams.
+    enforce_problem = models.TextField(blank=True)
+    health = models.CharField(
+        max_length=20, choices=ServerHealth.choices, default=ServerHealth.UNKNOWN
+    )
+    # The last check's findings, for operators (may name the admin user; never shown to teams).
+    check_report = models.TextField(blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -205,6 +256,9 @@ class DatabaseServer(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(engine__in=Engine.values), name="server_engine_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(health__in=ServerHealth.values), name="server_health_valid"
             ),
             models.CheckConstraint(
                 condition=Q(internal_port__gte=1, internal_port__lte=65535),

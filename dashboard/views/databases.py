@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from connections import activity, changes, credentials, exposure, provisioning
 from connections.engines import EngineError, engine_for
 from connections.environment import connection_url
+from connections.errors import Refused
 from connections.masking import MASK
 from connections.models import Variable
 from dashboard.access import (
@@ -49,6 +50,8 @@ def database_create(request: HttpRequest, team: str) -> HttpResponse:
             database = provisioning.create(form.save(commit=False))
         except EngineError as error:
             form.add_error(None, f"The database was not created. {error}")
+        except Refused as refusal:
+            form.add_error(refusal.field, str(refusal))
         else:
             activity.record(
                 request.user,

@@ -11,7 +11,7 @@ from connections import linking
 from connections.engines import engine_for
 from connections.models import Application, Database
 from tests.conftest import PASSWORD
-from tests.servers import register
+from tests.servers import create_on_server, register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def live(postgresql_endpoint, region, make_database, make_application, owner):
     server = register(postgresql_endpoint, region)
     database = make_database(name="Orders DB", slug=f"orders-{secrets.token_hex(3)}", server=server)
-    engine_for(server).create(database, database.password)
+    create_on_server(database, database.password)
     app = make_application(name="Orders API", slug="orders-api")
     linking.connect(owner, app, database, linking.proposed_keys())
     app.refresh_from_db()

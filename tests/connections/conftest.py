@@ -6,6 +6,7 @@ import secrets
 import pytest
 
 from connections.engines import engine_for
+from tests.servers import create_on_server
 
 
 @pytest.fixture
@@ -24,6 +25,6 @@ def live(sql_server, make_database):
     database = make_database(
         slug=f"t{secrets.token_hex(4)}", engine=sql_server.engine, server=sql_server
     )
-    engine_for(sql_server).create(database, database.password)
+    create_on_server(database, database.password)
     yield database
     engine_for(sql_server).drop(database)

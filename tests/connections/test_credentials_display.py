@@ -10,7 +10,7 @@ from django.urls import reverse
 from connections.credentials import cli_command
 from connections.engines import engine_for
 from connections.models import Activity
-from tests.servers import register
+from tests.servers import create_on_server, register
 
 HTMX = {"HX-Request": "true"}
 
@@ -107,7 +107,7 @@ class TestProbe:
         database = make_database(
             slug=f"t{secrets.token_hex(4)}", engine=any_server.engine, server=any_server
         )
-        engine_for(any_server).create(database, database.password)
+        create_on_server(database, database.password)
         try:
             content = viewer_client.post(self.url(database), headers=HTMX).content.decode()
         finally:

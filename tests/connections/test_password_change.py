@@ -14,7 +14,7 @@ from connections import credentials, linking
 from connections.engines import engine_for
 from connections.environment import resolve_environment
 from connections.models import Activity, Database, Variable
-from tests.servers import register
+from tests.servers import create_on_server, register
 
 HTMX = {"HX-Request": "true"}
 STRONG = "New-passw0rd,&*"
@@ -156,7 +156,7 @@ class TestFaults:
         response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
         assert "Nothing was changed. The server refused" in response.content.decode()
         assert Database.objects.get(pk=live.pk).password == old
-        engine_for(live.server).create(live, old)  # for the fixture's teardown
+        create_on_server(live, old)  # for the fixture's teardown
 
     def test_the_server_is_down(self, developer_client, live):
         old, server = live.password, live.server
@@ -194,7 +194,7 @@ def test_two_concurrent_changes_cannot_interleave(
 ):
     server = register(postgresql_endpoint, region)
     database = make_database(slug=f"t{secrets.token_hex(4)}", server=server)
-    engine_for(server).create(database, database.password)
+    create_on_server(database, database.password)
     passwords = ["First-passw0rd!", "Second-passw0rd!"]
     barrier = threading.Barrier(2)
     applied: list[str] = []

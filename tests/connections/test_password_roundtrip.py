@@ -85,12 +85,12 @@ def test_every_special_character_edge_case_meets_the_policy():
 
 
 def test_the_redis_cli_command_authenticates(redis_endpoint, region, make_database):
-    from tests.servers import register
+    from tests.servers import create_on_server, register
 
     server = register(redis_endpoint, region)
     database = make_database(slug=f"t{secrets.token_hex(4)}", engine="redis", server=server)
     database.password = "R3dis'$`\"&*[]:,pw"
-    engine_for(server).create(database, database.password)
+    create_on_server(database, database.password)
     try:
         result = _bash(f"{cli_command(database, external=False)} PING")
         assert result.stdout.strip() == "PONG", result.stderr

@@ -9,14 +9,16 @@ from django.urls import reverse
 import connections.models.resources
 from connections import linking
 from connections.engines import engine_for
-from connections.models import Activity, Database
-from tests.servers import register
+from connections.models import Activity, Database, DatabaseServer
+from tests.servers import offered_version, register
 
 HTMX = {"HX-Request": "true"}
 
 
-def _create(client, region, engine="postgresql", version="16", slug=None):
+def _create(client, region, engine="postgresql", version=None, slug=None):
     slug = slug or f"t{secrets.token_hex(4)}"
+    if version is None:  # the version the region's server runs
+        version = offered_version(DatabaseServer.objects.get(engine=engine, region=region))
     data = {
         "name": slug,
         "slug": slug,

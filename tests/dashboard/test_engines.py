@@ -10,6 +10,7 @@ import redis
 
 from connections.engines import EngineError, engine_for
 from connections.passwords import generate_password
+from tests.servers import create_on_server
 
 
 @pytest.fixture
@@ -19,7 +20,7 @@ def provisioned(any_server, make_database):
         slug=f"t{secrets.token_hex(4)}", engine=any_server.engine, server=any_server, version="x"
     )
     engine = engine_for(any_server)
-    engine.create(database, database.password)
+    create_on_server(database)
     yield database
     engine.drop(database)
 
@@ -49,7 +50,7 @@ def test_dropping_removes_the_user(any_server, make_database):
         slug=f"t{secrets.token_hex(4)}", engine=any_server.engine, server=any_server
     )
     engine = engine_for(any_server)
-    engine.create(database, database.password)
+    create_on_server(database)
     engine.drop(database)
     assert not engine.probe(database, database.password).ok
 
@@ -83,7 +84,7 @@ class TestIsolation:
             for _ in range(2)
         ]
         for database in pair:
-            engine.create(database, database.password)
+            create_on_server(database)
         yield pair
         for database in pair:
             engine.drop(database)
@@ -117,7 +118,7 @@ def test_a_redis_user_is_confined_to_its_key_prefix(redis_endpoint, region, make
     server = register(redis_endpoint, region)
     database = make_database(slug=f"t{secrets.token_hex(4)}", engine="redis", server=server)
     engine = engine_for(server)
-    engine.create(database, database.password)
+    create_on_server(database)
     client = redis.Redis(
         host=server.internal_host,
         port=server.internal_port,
@@ -147,7 +148,7 @@ def test_a_create_that_fails_halfway_undoes_only_its_own_steps(sql_server, make_
         )
 
     squatter, clash = new(), new()
-    engine.create(squatter, squatter.password)
+    create_on_server(squatter)
     if sql_server.engine == "postgresql":
         clash.database_name = squatter.database_name  # its role is created, its database is not
     else:
