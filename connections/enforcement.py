@@ -46,6 +46,20 @@ def access_of(database: Database) -> Access:
     )
 
 
+def nftables_rules(database: Database) -> str:
+    """Host-firewall lines that admit exactly the database's allowed sources to its port, for
+    an engine that cannot filter sources itself (Redis), on a server that holds only it."""
+    networks = exposure.load_firewall(database).allowed_networks()
+    port = database.internal_port
+    lines = ["table inet harbor {", "  chain input {", "    type filter hook input priority 0;"]
+    for family, version in (("ip", 4), ("ip6", 6)):
+        sources = [str(network) for network in networks if network.version == version]
+        if sources:
+            lines.append(f"    tcp dport {port} {family} saddr {{ {', '.join(sources)} }} accept")
+    lines += [f"    tcp dport {port} drop", "  }", "}"]
+    return "\n".join(lines)
+
+
 def _held_databases(server: DatabaseServer) -> QuerySet[Database]:
     return server.databases.select_related("region", "server", "team").order_by("pk")
 

@@ -7,9 +7,11 @@ version as the one asked for; where the region has no server of its engine at al
 recorded as not provisioned, says what is missing, and can be provisioned later.
 """
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count
 
+from connections import activity
 from connections.enforcement import enforce, enforce_server
 from connections.engines import Engine, engine_for
 from connections.errors import Refused
@@ -53,10 +55,22 @@ def server_for(engine: str, region: Region, version: str | None = None) -> Datab
 def missing_server(database: Database) -> str:
     """Why ``database`` is not provisioned, in words: what an operator must register."""
     engine = Engine(database.engine)
+    try:
+        server_for(database.engine, database.region, database.version)
+    except NoCompatibleServer as refusal:
+        return f"{refusal} An operator can register a {engine.label} {database.version} server."
     return (
         f"No {engine.label} {database.version} server is registered in {database.region.name} "
         "yet. Once an operator registers one, it can be provisioned from here."
     )
+
+
+def provisionable(database: Database) -> bool:
+    """Whether a server registered since could now hold a database that has none."""
+    try:
+        return server_for(database.engine, database.region, database.version) is not None
+    except NoCompatibleServer:
+        return False
 
 
 def create(database: Database) -> Database:
@@ -89,8 +103,9 @@ def _create_on_server(database: Database) -> None:
     enforce(database)
 
 
-def provision(database: Database) -> Database:
-    """Create a database recorded as not provisioned on a server registered since.
+def provision(actor: AbstractBaseUser, database: Database) -> Database:
+    """Create a database recorded as not provisioned on a server registered since, and record
+    that it was.
 
     Raises what :func:`create` raises, and :class:`Refused` when there is still no server.
     """
@@ -103,6 +118,7 @@ def provision(database: Database) -> Database:
             raise Refused(missing_server(database))
         database.server = server
         _create_on_server(database)
+        activity.record(actor, database.team, "provisioned database", database, server=server.name)
     return database
 
 

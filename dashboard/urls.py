@@ -58,6 +58,7 @@ team_urls = [
     path("databases/<slug:db>/probe/", databases.database_probe, name="database_probe"),
     path("databases/<slug:db>/reveal/", databases.credentials_reveal, name="credentials_reveal"),
     path("databases/<slug:db>/delete/", databases.database_delete, name="database_delete"),
+    path("databases/<slug:db>/provision/", databases.database_provision, name="database_provision"),
     path(
         "databases/<slug:db>/connections/new/",
         connections.connection_add_for_database,

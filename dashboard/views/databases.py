@@ -3,6 +3,7 @@ change password, test connection) and deleting it."""
 
 import json
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpRequest, HttpResponse
@@ -83,8 +84,23 @@ def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
         "unreachable": sum(not verdict.allowed for _, verdict in connections),
         "dedicated": exposure.is_dedicated(database),
     }
+    if database.server is None:
+        context["missing_server"] = provisioning.missing_server(database)
+        context["provisionable"] = provisioning.provisionable(database)
     fragments = ("applications", "external-connection")
     return render_page(request, "databases/overview.html", fragments, context)
+
+
+@login_required
+@require_POST
+def database_provision(request: HttpRequest, team: str, db: str) -> HttpResponse:
+    """Provision now: create on a server registered since a database that has none."""
+    database, _ = get_database_for_user(request, team, db, change=True)
+    try:
+        provisioning.provision(request.user, database)
+    except (EngineError, Refused) as refusal:
+        messages.error(request, f"Not provisioned. {refusal}")
+    return go_to(request, reverse("database_detail", args=[team, database.slug]))
 
 
 @login_required

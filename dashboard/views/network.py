@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from connections import exposure
+from connections import enforcement, exposure
 from connections.models import Database, Engine, FirewallRule, Region, Variable
 from dashboard.access import get_database_for_user
 from dashboard.forms.network import ManagedRuleForm, ReachabilityForm, RuleForm
@@ -83,6 +83,7 @@ def database_network(request: HttpRequest, team: str, db: str) -> HttpResponse:
         "connections": exposure.connection_verdicts(database, firewall),
         "form": form,
         "verdict": verdict,
+        "nftables": enforcement.nftables_rules(database) if database.engine == Engine.REDIS else "",
     }
     return render_page(request, "databases/network.html", ("exposure", "reachability"), context)
 
