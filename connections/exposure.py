@@ -26,6 +26,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from connections import activity, enforcement
+from connections.engines import Engine
 from connections.environment import bump_environments
 from connections.models import (
     Application,
@@ -712,6 +713,8 @@ def add_cidr_rule(
         raise ExposureRefused(str(error), field="network") from None
     if parsed.prefixlen == 0 and not everyone_confirmed:
         raise ExposureRefused(everyone_warning(parsed), field="confirm_everyone")
+    if problem := Engine(database.engine).spec.network_problem(parsed):
+        raise ExposureRefused(problem, field="network")
     with transaction.atomic():
         _lock(database)
         firewall = load_firewall(database)

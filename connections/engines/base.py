@@ -138,7 +138,14 @@ class EngineSpec:
     client_command: Callable[[ClientTarget], str]
     # The part of a version that must match for a database to live on a server (15.19 → 15).
     major: Callable[[str], str]
+    # Why the engine cannot admit a source network ("" when it can), said before a rule is added.
+    network_problem: Callable[[IPNetwork], str]
     implementation: type[DatabaseEngine]
+
+
+def any_network(network: IPNetwork) -> str:
+    """For engines that can admit any range, or enforce none."""
+    return ""
 
 
 class DatabaseEngine(Protocol):

@@ -60,6 +60,16 @@ def unexpressible(network: IPNetwork) -> bool:
     return network.version == 6 and 0 < network.prefixlen < 128
 
 
+def network_problem(network: IPNetwork) -> str:
+    """Why an account host cannot admit ``network``: an IPv6 range has no host pattern."""
+    if unexpressible(network):
+        return (
+            f"MySQL and MariaDB cannot admit an IPv6 range ({network}): their accounts take "
+            "single IPv6 addresses only. Add each address, or use an IPv4 range."
+        )
+    return ""
+
+
 def account_hosts(networks: Sequence[IPNetwork]) -> list[str]:
     """The host patterns that admit exactly ``networks``.
 
@@ -332,6 +342,7 @@ MYSQL_SPEC = EngineSpec(
     tls_hint="connect with ssl-mode=REQUIRED",
     client_command=_client_command("--ssl-mode=REQUIRED"),
     major=major,
+    network_problem=network_problem,
     implementation=MySQLEngine,
 )
 MARIADB_SPEC = EngineSpec(
@@ -345,5 +356,6 @@ MARIADB_SPEC = EngineSpec(
     tls_hint="connect with --ssl (ssl=true in most drivers)",
     client_command=_client_command("--ssl"),
     major=major,
+    network_problem=network_problem,
     implementation=MySQLEngine,
 )

@@ -32,6 +32,7 @@ from connections.engines.base import (
     ProbeResult,
     ServerReport,
     Timer,
+    any_network,
     refused,
     unreachable,
 )
@@ -329,5 +330,6 @@ SPEC = EngineSpec(
     tls_hint="add sslmode=require to the connection URL",
     client_command=client_command,
     major=major,
+    network_problem=any_network,
     implementation=PostgreSQLEngine,
 )

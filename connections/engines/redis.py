@@ -29,6 +29,7 @@ from connections.engines.base import (
     ProbeResult,
     ServerReport,
     Timer,
+    any_network,
     refused,
     unreachable,
 )
@@ -185,5 +186,6 @@ SPEC = EngineSpec(
     tls_hint="use the rediss:// scheme",
     client_command=client_command,
     major=major,
+    network_problem=any_network,
     implementation=RedisEngine,
 )
