@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.forms",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
@@ -102,6 +103,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render with the templates above (hence "django.forms" in INSTALLED_APPS).
+FORM_RENDERER = "dashboard.forms.renderer.FormRenderer"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
