@@ -3,7 +3,7 @@ commands, its port and the build check's fix."""
 
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -21,6 +21,7 @@ from dashboard.forms.connections import (
 )
 from dashboard.forms.resources import ApplicationForm, CommandsForm
 from dashboard.htmx import close_modal, go_to, render_modal, render_page
+from dashboard.http import TeamRequest
 
 SHARED_FRAGMENTS = {"build-check": "applications/build_check.html"}
 
@@ -30,7 +31,7 @@ def application_page(application: Application, tab: str) -> str:
     return reverse(name, args=[application.team.slug, application.slug])
 
 
-def _app_context(application: Application, role: object, tab: str) -> dict:
+def _app_context(application: Application, tab: str) -> dict:
     environments = TeamEnvironments(application.team)
     connections = list(
         application.connections.select_related("database__region", "database__server").order_by(
@@ -47,8 +48,6 @@ def _app_context(application: Application, role: object, tab: str) -> dict:
     # (no build variables linked to the external details) makes a database step fail.
     unserved = [c for c in connections if not c.build_keys]
     return {
-        "team": application.team,
-        "role": role,
         "application": application,
         "tab": tab,
         "connections": connections,
@@ -60,20 +59,20 @@ def _app_context(application: Application, role: object, tab: str) -> dict:
 
 
 @login_required
-def application_list(request: HttpRequest, team: str) -> HttpResponse:
-    team_obj, role = get_team_for_user(request, team)
+def application_list(request: TeamRequest, team: str) -> HttpResponse:
+    team_obj = get_team_for_user(request, team)
     applications = team_obj.applications.select_related("region")
     return render(
         request,
         "applications/list.html",
-        {"team": team_obj, "role": role, "applications": applications},
+        {"applications": applications},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def application_create(request: HttpRequest, team: str) -> HttpResponse:
-    team_obj, role = get_team_for_user(request, team, change=True)
+def application_create(request: TeamRequest, team: str) -> HttpResponse:
+    team_obj = get_team_for_user(request, team, change=True)
     form = ApplicationForm(request.POST or None, team=team_obj)
     if request.method == "POST" and form.is_valid():
         application = form.save()
@@ -86,20 +85,20 @@ def application_create(request: HttpRequest, team: str) -> HttpResponse:
             internal_port=application.internal_port,
         )
         return redirect("application_detail", team=team, app=application.slug)
-    return render(request, "applications/form.html", {"team": team_obj, "role": role, "form": form})
+    return render(request, "applications/form.html", {"form": form})
 
 
 @login_required
-def application_detail(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app)
-    context = _app_context(application, role, "overview")
+def application_detail(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app)
+    context = _app_context(application, "overview")
     return render_page(request, "applications/overview.html", (), context, SHARED_FRAGMENTS)
 
 
 @login_required
-def application_networking(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app)
-    context = _app_context(application, role, "networking")
+def application_networking(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app)
+    context = _app_context(application, "networking")
     return render_page(
         request,
         "applications/networking.html",
@@ -110,9 +109,9 @@ def application_networking(request: HttpRequest, team: str, app: str) -> HttpRes
 
 
 @login_required
-def application_settings(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app)
-    context = _app_context(application, role, "settings")
+def application_settings(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app)
+    context = _app_context(application, "settings")
     environments = context["environments"]
     context["phases"] = [
         (phase, _rows(environments, application, phase)) for phase in (Phase.RUNTIME, Phase.BUILD)
@@ -144,8 +143,8 @@ def _rows(environments: TeamEnvironments, application: Application, phase: str) 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def application_commands(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app, change=True)
+def application_commands(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app, change=True)
     form = CommandsForm(request.POST or None, instance=application)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
@@ -158,14 +157,14 @@ def application_commands(request: HttpRequest, team: str, app: str) -> HttpRespo
                 changed=sorted(form.changed_data),
             )
         return go_to(request, reverse("application_detail", args=[team, application.slug]))
-    context = {"team": application.team, "role": role, "application": application, "form": form}
+    context = {"application": application, "form": form}
     return render_modal(request, "applications/commands_modal.html", context)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def port_edit(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app, change=True)
+def port_edit(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app, change=True)
     form = PortForm(request.POST or None, instance=application)
     if request.method == "POST" and form.is_valid():
         changes.change_port(request.user, application, form.cleaned_data["internal_port"])
@@ -175,15 +174,15 @@ def port_edit(request: HttpRequest, team: str, app: str) -> HttpResponse:
     return render_modal(
         request,
         "applications/port_modal.html",
-        {"team": application.team, "role": role, "application": application, "form": form},
+        {"application": application, "form": form},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
+def build_fix(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Preview, then apply, moving the database steps from the build to the start command."""
-    application, role = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=True)
     plan = plan_move_to_start(application.build_command, application.start_command)
     overview = application_page(application, "overview")
     if plan is None:
@@ -194,5 +193,5 @@ def build_fix(request: HttpRequest, team: str, app: str) -> HttpResponse:
     return render_modal(
         request,
         "applications/build_fix_modal.html",
-        {"team": application.team, "role": role, "application": application, "plan": plan},
+        {"application": application, "plan": plan},
     )

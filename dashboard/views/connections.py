@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,14 +22,14 @@ from dashboard.forms.connections import (
     ConnectionForm,
 )
 from dashboard.htmx import close_modal, render_modal
+from dashboard.http import TeamRequest
 from dashboard.views.applications import application_page
 
 
 def _connection_modal(
-    request: HttpRequest,
+    request: TeamRequest,
     application: Application | None,
     database: Database | None,
-    role: object,
     post_url: str,
     page: str,
 ) -> HttpResponse:
@@ -56,13 +56,10 @@ def _connection_modal(
                 )
         else:
             warning = verdict  # warn before saving; the next submit goes ahead
-    fixed = application or database
     return render_modal(
         request,
         "connections/add_modal.html",
         {
-            "team": fixed.team,
-            "role": role,
             "form": form,
             "application": application,
             "database": database,
@@ -78,7 +75,7 @@ def _unreachable(application: Application, database: Database) -> exposure.Verdi
 
 
 @transaction.atomic
-def _connect(request: HttpRequest, form: ConnectionForm, verdict: exposure.Verdict) -> bool:
+def _connect(request: TeamRequest, form: ConnectionForm, verdict: exposure.Verdict) -> bool:
     """Connect, and add the managed rule the warning offered when the user kept it ticked.
 
     Returns whether the rule was added."""
@@ -92,26 +89,26 @@ def _connect(request: HttpRequest, form: ConnectionForm, verdict: exposure.Verdi
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def connection_add(request: HttpRequest, team: str, app: str) -> HttpResponse:
+def connection_add(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Application Networking → "Add connection": pick a database."""
-    application, role = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=True)
     page = application_page(application, "networking")
-    return _connection_modal(request, application, None, role, request.path, page)
+    return _connection_modal(request, application, None, request.path, page)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def connection_add_for_database(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def connection_add_for_database(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Database Overview → "Add application": pick an application."""
-    database, role = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     page = reverse("database_detail", args=[team, database.slug])
-    return _connection_modal(request, None, database, role, request.path, page)
+    return _connection_modal(request, None, database, request.path, page)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def connection_remove(request: HttpRequest, team: str, app: str, db: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app, change=True)
+def connection_remove(request: TeamRequest, team: str, app: str, db: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app, change=True)
     connection = get_object_or_404(
         Connection.objects.select_related("database"), application=application, database__slug=db
     )
@@ -126,8 +123,6 @@ def connection_remove(request: HttpRequest, team: str, app: str, db: str) -> Htt
         request,
         "connections/remove_modal.html",
         {
-            "team": application.team,
-            "role": role,
             "connection": connection,
             "application": application,
             "keys": sorted(connection.variables.values_list("key", flat=True)),
@@ -150,9 +145,9 @@ def _safe_next(url: str, team: str) -> str:
 
 @login_required
 @require_POST
-def external_build_variables(request: HttpRequest, team: str, app: str, db: str) -> HttpResponse:
+def external_build_variables(request: TeamRequest, team: str, app: str, db: str) -> HttpResponse:
     """The second way out: build-only variables linked to the database's external details."""
-    application, _ = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=True)
     connection = get_object_or_404(
         Connection.objects.select_related("database__server", "database__region"),
         application=application,

@@ -6,7 +6,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -27,24 +27,25 @@ from dashboard.forms.connections import (
 )
 from dashboard.forms.resources import DatabaseForm
 from dashboard.htmx import go_to, render_modal, render_page
+from dashboard.http import TeamRequest
 from dashboard.views.teams import ACTIVITY_PAGE_SIZE
 
 
 @login_required
-def database_list(request: HttpRequest, team: str) -> HttpResponse:
-    team_obj, role = get_team_for_user(request, team)
+def database_list(request: TeamRequest, team: str) -> HttpResponse:
+    team_obj = get_team_for_user(request, team)
     databases = team_obj.databases.select_related("region", "server")
     return render(
         request,
         "databases/list.html",
-        {"team": team_obj, "role": role, "databases": databases},
+        {"databases": databases},
     )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def database_create(request: HttpRequest, team: str) -> HttpResponse:
-    team_obj, role = get_team_for_user(request, team, change=True)
+def database_create(request: TeamRequest, team: str) -> HttpResponse:
+    team_obj = get_team_for_user(request, team, change=True)
     form = DatabaseForm(request.POST or None, team=team_obj)
     if request.method == "POST" and form.is_valid():
         try:
@@ -66,16 +67,14 @@ def database_create(request: HttpRequest, team: str) -> HttpResponse:
                 server=database.server.name if database.server else "not provisioned",
             )
             return redirect("database_detail", team=team, db=database.slug)
-    return render(request, "databases/form.html", {"team": team_obj, "role": role, "form": form})
+    return render(request, "databases/form.html", {"form": form})
 
 
 @login_required
-def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
-    database, role = get_database_for_user(request, team, db)
+def database_detail(request: TeamRequest, team: str, db: str) -> HttpResponse:
+    database = get_database_for_user(request, team, db)
     connections = exposure.connection_verdicts(database)
     context = {
-        "team": database.team,
-        "role": role,
         "database": database,
         "tab": "overview",
         "connections": connections,
@@ -93,9 +92,9 @@ def database_detail(request: HttpRequest, team: str, db: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def database_provision(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def database_provision(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Provision now: create on a server registered since a database that has none."""
-    database, _ = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     try:
         provisioning.provision(request.user, database)
     except (EngineError, Refused) as refusal:
@@ -104,20 +103,20 @@ def database_provision(request: HttpRequest, team: str, db: str) -> HttpResponse
 
 
 @login_required
-def database_activity(request: HttpRequest, team: str, db: str) -> HttpResponse:
-    database, role = get_database_for_user(request, team, db)
+def database_activity(request: TeamRequest, team: str, db: str) -> HttpResponse:
+    database = get_database_for_user(request, team, db)
     entries = activity.for_target(database)[:ACTIVITY_PAGE_SIZE]
-    context = {"team": database.team, "role": role, "database": database, "tab": "activity"}
+    context = {"database": database, "tab": "activity"}
     return render(request, "databases/activity.html", {**context, "entries": entries})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def password_change(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def password_change(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Change the database's password: applied on the server first, then stored."""
-    database, role = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     form = ChangePasswordForm(request.POST or None)
-    context = {"team": database.team, "role": role, "database": database, "form": form}
+    context = {"database": database, "form": form}
     if request.method == "POST" and form.is_valid():
         try:
             change = credentials.change_password(
@@ -152,9 +151,9 @@ COPY_SALT = "connections.replace-copied-password"
 
 @login_required
 @require_POST
-def copy_replace(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def copy_replace(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Replace a copied old password with a reference that follows the database."""
-    database, _ = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     try:
         public_id, replacement, seen = signing.loads(
             request.POST.get("copy", ""), salt=COPY_SALT, max_age=24 * 3600
@@ -175,9 +174,9 @@ def copy_replace(request: HttpRequest, team: str, db: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def database_probe(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def database_probe(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Test connection: connect with the database's own credentials and say what happened."""
-    database, _ = get_database_for_user(request, team, db)
+    database = get_database_for_user(request, team, db)
     result = (
         engine_for(database.server).probe(database, database.password) if database.server else None
     )
@@ -190,9 +189,9 @@ def database_probe(request: HttpRequest, team: str, db: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def credentials_reveal(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Show the password, the URL and the client command; recorded, and not for viewers."""
-    database, _ = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     external = request.POST.get("endpoint") == "external"
     if external and not credentials.external_details_available(database):
         raise Http404("External connections are off.")
@@ -214,9 +213,9 @@ def credentials_reveal(request: HttpRequest, team: str, db: str) -> HttpResponse
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def database_delete(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def database_delete(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Delete a database after its slug is typed: dropped on its server, then forgotten."""
-    database, role = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     form = DeleteDatabaseForm(request.POST or None, database=database)
     if request.method == "POST" and form.is_valid():
         try:
@@ -225,6 +224,6 @@ def database_delete(request: HttpRequest, team: str, db: str) -> HttpResponse:
             form.add_error(None, f"Nothing was deleted. {error}")
         else:
             return go_to(request, reverse("database_list", args=[team]))
-    context = {"team": database.team, "role": role, "database": database, "form": form}
+    context = {"database": database, "form": form}
     context["connections"] = database.connections.select_related("application")
     return render_modal(request, "databases/delete_modal.html", context)

@@ -4,7 +4,7 @@ change is a POST answered, for htmx, with ``networkChanged`` so the tab refreshe
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
@@ -14,6 +14,7 @@ from connections.models import Database, Engine, FirewallRule, Region, Variable
 from dashboard.access import get_database_for_user
 from dashboard.forms.network import ManagedRuleForm, ReachabilityForm, RuleForm
 from dashboard.htmx import close_modal, render_modal, render_page
+from dashboard.http import TeamRequest
 
 CHANGED = "networkChanged"
 
@@ -33,7 +34,7 @@ def network_size(network: exposure.IPNetwork) -> str:
     return f"An IPv6 /{network.prefixlen} range"
 
 
-def _wanted_state(request: HttpRequest, current: bool) -> bool:
+def _wanted_state(request: TeamRequest, current: bool) -> bool:
     """The state a toggle asks for: explicit in a POST, so a double submit changes nothing;
     in a GET, the opposite of the current state unless ``?state=`` says otherwise."""
     state = request.POST.get("state") if request.method == "POST" else request.GET.get("state")
@@ -52,8 +53,8 @@ def _connected_applications(database: Database) -> list:
 
 
 @login_required
-def database_network(request: HttpRequest, team: str, db: str) -> HttpResponse:
-    database, role = get_database_for_user(request, team, db)
+def database_network(request: TeamRequest, team: str, db: str) -> HttpResponse:
+    database = get_database_for_user(request, team, db)
     firewall = exposure.load_firewall(database)
     applications = list(database.team.applications.select_related("region"))
     form = ReachabilityForm(
@@ -61,8 +62,6 @@ def database_network(request: HttpRequest, team: str, db: str) -> HttpResponse:
     )
     verdict = form.verdict(firewall) if form.is_bound and form.is_valid() else None
     context = {
-        "team": database.team,
-        "role": role,
         "database": database,
         "tab": "network",
         "dedicated": exposure.is_dedicated(database),
@@ -93,32 +92,31 @@ def database_network(request: HttpRequest, team: str, db: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def force_tls(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def force_tls(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Turn Force TLS on or off, after a modal that says which clients it changes things for."""
-    database, role = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     on = _wanted_state(request, database.force_tls)
     then_internet = request.POST.get("then", request.GET.get("then")) == "internet"
     if request.method == "POST":
         try:
             exposure.set_force_tls(request.user, database, on)
         except exposure.ExposureRefused as refusal:
-            return _force_tls_modal(request, database, role, on, refusal, then_internet)
+            return _force_tls_modal(request, database, on, refusal, then_internet)
         if then_internet and on:
             # Turned on on the way to Internet access: carry on to that modal.
             if not request.htmx:
                 return redirect(reverse("network_internet", args=[team, db]) + "?state=on")
-            response = _internet_modal(request, database, role, True)
+            response = _internet_modal(request, database, True)
             response["HX-Trigger"] = CHANGED
             return response
         return close_modal(request, network_page(database), CHANGED)
     refusal = exposure.force_tls_refusal(database, on)
-    return _force_tls_modal(request, database, role, on, refusal, then_internet)
+    return _force_tls_modal(request, database, on, refusal, then_internet)
 
 
 def _force_tls_modal(
-    request: HttpRequest,
+    request: TeamRequest,
     database: Database,
-    role: object,
     on: bool,
     refusal: exposure.ExposureRefused | None,
     then_internet: bool,
@@ -127,8 +125,6 @@ def _force_tls_modal(
         request,
         "network/force_tls_modal.html",
         {
-            "team": database.team,
-            "role": role,
             "database": database,
             "dedicated": exposure.is_dedicated(database),
             "on": on,
@@ -143,23 +139,22 @@ def _force_tls_modal(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def internet_access(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def internet_access(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Switch a shared database's Internet access (its external connections) on or off."""
-    database, role = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     on = _wanted_state(request, database.internet_access)
     if request.method == "POST":
         try:
             exposure.set_internet_access(request.user, database, on)
         except exposure.ExposureRefused as refusal:
-            return _internet_modal(request, database, role, on, refusal)
+            return _internet_modal(request, database, on, refusal)
         return close_modal(request, network_page(database), CHANGED)
-    return _internet_modal(request, database, role, on)
+    return _internet_modal(request, database, on)
 
 
 def _internet_modal(
-    request: HttpRequest,
+    request: TeamRequest,
     database: Database,
-    role: object,
     on: bool,
     refusal: exposure.ExposureRefused | None = None,
 ) -> HttpResponse:
@@ -176,8 +171,6 @@ def _internet_modal(
         request,
         "network/internet_modal.html",
         {
-            "team": database.team,
-            "role": role,
             "database": database,
             "dedicated": exposure.is_dedicated(database),
             "on": on,
@@ -194,9 +187,9 @@ def _internet_modal(
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Add a CIDR rule; every refusal is shown next to the field it concerns."""
-    database, role = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     form = RuleForm(request.POST or None)
     needs_force_tls = False
     if request.method == "POST" and form.is_valid():
@@ -218,8 +211,6 @@ def rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
         request,
         "network/rule_modal.html",
         {
-            "team": database.team,
-            "role": role,
             "database": database,
             "dedicated": exposure.is_dedicated(database),
             "form": form,
@@ -230,9 +221,9 @@ def rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def managed_rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
+def managed_rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Add the managed rule of a platform region; the database's own region is offered first."""
-    database, role = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     firewall = exposure.load_firewall(database)
     taken = {rule.region_id for rule in firewall.rules if rule.is_managed}
     regions = sorted(
@@ -252,8 +243,6 @@ def managed_rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
         request,
         "network/managed_rule_modal.html",
         {
-            "team": database.team,
-            "role": role,
             "database": database,
             "dedicated": exposure.is_dedicated(database),
             "form": form,
@@ -271,9 +260,9 @@ def managed_rule_add(request: HttpRequest, team: str, db: str) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def rule_remove(request: HttpRequest, team: str, db: str, rule: str) -> HttpResponse:
+def rule_remove(request: TeamRequest, team: str, db: str, rule: str) -> HttpResponse:
     """Remove a rule, after a modal that says who loses access."""
-    database, role = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=True)
     target = get_object_or_404(
         FirewallRule.objects.select_related("region"), database=database, public_id=rule
     )
@@ -292,8 +281,6 @@ def rule_remove(request: HttpRequest, team: str, db: str, rule: str) -> HttpResp
         request,
         "network/rule_remove_modal.html",
         {
-            "team": database.team,
-            "role": role,
             "database": database,
             "rule": target,
             "networks": firewall.networks_of(target),

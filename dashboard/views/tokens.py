@@ -3,7 +3,7 @@
 import json
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,15 +15,16 @@ from dashboard.forms.connections import (
     DeployTokenForm,
 )
 from dashboard.htmx import close_modal, render_modal
+from dashboard.http import TeamRequest
 from dashboard.views.applications import application_page
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def token_create(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app, change=True)
+def token_create(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app, change=True)
     form = DeployTokenForm(request.POST or None)
-    context = {"team": application.team, "role": role, "application": application, "form": form}
+    context = {"application": application, "form": form}
     if request.method == "POST" and form.is_valid():
         token, secret = tokens.create_token(request.user, application, form.cleaned_data["name"])
         context.update(token=token, secret=secret)
@@ -35,8 +36,8 @@ def token_create(request: HttpRequest, team: str, app: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, team: str, app: str, token: str) -> HttpResponse:
-    application, _ = get_application_for_user(request, team, app, change=True)
+def token_revoke(request: TeamRequest, team: str, app: str, token: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app, change=True)
     token = get_object_or_404(application.deploy_tokens, public_id=token)
     token.application = application
     tokens.revoke_token(request.user, token)

@@ -1,7 +1,7 @@
 """An application's variables: add, edit, delete, and reveal a resolved value."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,6 +15,7 @@ from dashboard.forms.connections import (
     VariableForm,
 )
 from dashboard.htmx import close_modal, render_modal
+from dashboard.http import TeamRequest
 from dashboard.views.applications import application_page
 
 
@@ -28,20 +29,20 @@ def _variable(application: Application, public_id: str) -> Variable:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def variable_add(request: HttpRequest, team: str, app: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app, change=True)
-    return _variable_modal(request, application, role, Variable())
+def variable_add(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app, change=True)
+    return _variable_modal(request, application, Variable())
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def variable_edit(request: HttpRequest, team: str, app: str, variable: str) -> HttpResponse:
-    application, role = get_application_for_user(request, team, app, change=True)
-    return _variable_modal(request, application, role, _variable(application, variable))
+def variable_edit(request: TeamRequest, team: str, app: str, variable: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app, change=True)
+    return _variable_modal(request, application, _variable(application, variable))
 
 
 def _variable_modal(
-    request: HttpRequest, application: Application, role: object, variable: Variable
+    request: TeamRequest, application: Application, variable: Variable
 ) -> HttpResponse:
     creating = variable.pk is None
     form = VariableForm(request.POST or None, instance=variable, application=application)
@@ -52,8 +53,6 @@ def _variable_modal(
         request,
         "variables/modal.html",
         {
-            "team": application.team,
-            "role": role,
             "application": application,
             "form": form,
             "variable": variable,
@@ -64,17 +63,17 @@ def _variable_modal(
 
 @login_required
 @require_POST
-def variable_delete(request: HttpRequest, team: str, app: str, variable: str) -> HttpResponse:
-    application, _ = get_application_for_user(request, team, app, change=True)
+def variable_delete(request: TeamRequest, team: str, app: str, variable: str) -> HttpResponse:
+    application = get_application_for_user(request, team, app, change=True)
     changes.delete_variable(request.user, _variable(application, variable))
     return close_modal(request, application_page(application, "settings"), "variablesChanged")
 
 
 @login_required
 @require_POST
-def variable_reveal(request: HttpRequest, team: str, app: str) -> HttpResponse:
+def variable_reveal(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Show one resolved value; revealing is recorded, and viewers may not."""
-    application, _ = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=True)
     phase, key = request.POST.get("phase", ""), request.POST.get("key", "")
     if phase not in Phase.values:
         raise Http404("No such phase.")

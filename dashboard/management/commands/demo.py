@@ -5,6 +5,7 @@ demo users' passwords are reset to the printed ones.
 """
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
@@ -166,7 +167,7 @@ class Command(BaseCommand):
             },
         )
 
-    def _connect(self, owner: object, team: Team) -> None:
+    def _connect(self, owner: AbstractBaseUser, team: Team) -> None:
         apps = {app.slug: app for app in team.applications.all()}
         databases = {db.slug: db for db in team.databases.all()}
         for app, db, prefix in CONNECTIONS:

@@ -1,0 +1,26 @@
+"""What a view's request carries, for the reader and the type checker.
+
+These classes are never instantiated: Django builds the ``HttpRequest``. A view says which one it
+gets, and the middleware or helper named here has put the attributes on it.
+"""
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
+
+from connections.models import Membership, Role, Team
+
+
+class AuthedRequest(HttpRequest):
+    """A request of a signed-in person: the view is ``login_required``."""
+
+    user: User
+    htmx: HtmxDetails  # django-htmx's middleware
+    _memberships: list[Membership]  # read once by ``access.memberships_of``
+
+
+class TeamRequest(AuthedRequest):
+    """A request whose team and role the access helper the view calls first has checked."""
+
+    team: Team
+    role: Role
