@@ -2,13 +2,14 @@
 
 A modal is filled by htmx into the one ``<dialog>`` of the base template, or shown as a page of
 its own; success closes it with an ``HX-Trigger`` event the lists listen for, or redirects.
+htmx response headers are set through ``django_htmx.http``.
 """
 
-import json
 from collections.abc import Mapping
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 
 def render_modal(request: HttpRequest, template: str, context: dict) -> HttpResponse:
@@ -21,17 +22,18 @@ def render_modal(request: HttpRequest, template: str, context: dict) -> HttpResp
 
 def close_modal(request: HttpRequest, page: str, *events: str) -> HttpResponse:
     """Close the modal and tell the lists listening for ``events`` to refresh; or go to ``page``."""
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Trigger"] = json.dumps({"closeModal": True, **dict.fromkeys(events, True)})
-        return response
-    return redirect(page)
+    if not request.htmx:
+        return redirect(page)
+    response = HttpResponse(status=204)
+    for event in ("closeModal", *events):
+        trigger_client_event(response, event)
+    return response
 
 
 def go_to(request: HttpRequest, page: str) -> HttpResponse:
     """Send the browser to ``page``, the whole window even from inside a modal."""
     if request.htmx:
-        return HttpResponse(status=204, headers={"HX-Redirect": page})
+        return HttpResponseClientRedirect(page)
     return redirect(page)
 
 

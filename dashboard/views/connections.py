@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from connections import exposure, linking
 from connections.models import Application, Connection, Database
@@ -159,5 +160,5 @@ def external_build_variables(request: TeamRequest, team: str, app: str, db: str)
     except linking.ConnectionRefused as refusal:
         messages.error(request, str(refusal))
     if request.htmx:
-        return HttpResponse(status=204, headers={"HX-Refresh": "true"})
+        return HttpResponseClientRefresh()
     return redirect(application_page(application, "settings"))

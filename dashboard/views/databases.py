@@ -1,8 +1,6 @@
 """Database pages: the list, creating one, its Overview and Activity, its credentials (reveal,
 change password, test connection) and deleting it."""
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -10,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from connections import activity, changes, credentials, exposure, provisioning
 from connections.engines import EngineError, engine_for
@@ -141,8 +140,7 @@ def password_change(request: TeamRequest, team: str, db: str) -> HttpResponse:
                 for copy in change.copies
             ]
             response = render_modal(request, "databases/password_modal.html", context)
-            response["HX-Trigger"] = json.dumps({"connectionsChanged": True})
-            return response
+            return trigger_client_event(response, "connectionsChanged")
     return render_modal(request, "databases/password_modal.html", context)
 
 

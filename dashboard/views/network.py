@@ -8,6 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
+from django_htmx.http import trigger_client_event
 
 from connections import enforcement, exposure
 from connections.models import Database, Engine, FirewallRule, Region, Variable
@@ -107,8 +108,7 @@ def force_tls(request: TeamRequest, team: str, db: str) -> HttpResponse:
             if not request.htmx:
                 return redirect(reverse("network_internet", args=[team, db]) + "?state=on")
             response = _internet_modal(request, database, True)
-            response["HX-Trigger"] = CHANGED
-            return response
+            return trigger_client_event(response, CHANGED)
         return close_modal(request, network_page(database), CHANGED)
     refusal = exposure.force_tls_refusal(database, on)
     return _force_tls_modal(request, database, on, refusal, then_internet)

@@ -1,11 +1,10 @@
 """Deploy tokens: created (shown once) and revoked on the application's Settings page."""
 
-import json
-
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from connections import tokens
 from dashboard.access import (
@@ -29,8 +28,7 @@ def token_create(request: TeamRequest, team: str, app: str) -> HttpResponse:
         token, secret = tokens.create_token(request.user, application, form.cleaned_data["name"])
         context.update(token=token, secret=secret)
         response = render_modal(request, "tokens/create_modal.html", context)
-        response["HX-Trigger"] = json.dumps({"tokensChanged": True})
-        return response
+        return trigger_client_event(response, "tokensChanged")
     return render_modal(request, "tokens/create_modal.html", context)
 
 

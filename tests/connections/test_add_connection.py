@@ -92,7 +92,7 @@ def test_both_sides_create_the_same_connection_and_variables(developer_client, a
 
 def test_success_closes_the_modal_and_refreshes_lists(developer_client, app, database):
     trigger = json.loads(_post(developer_client, app, database).headers["HX-Trigger"])
-    assert trigger == {"closeModal": True, "connectionsChanged": True, "variablesChanged": True}
+    assert trigger == {"closeModal": {}, "connectionsChanged": {}, "variablesChanged": {}}
 
 
 def test_without_javascript_success_redirects_to_the_page(developer_client, app, database):

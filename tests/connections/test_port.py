@@ -32,7 +32,7 @@ def test_csrf_is_enforced(developer, app):
 def test_new_port_becomes_port_at_runtime(developer_client, app):
     response = developer_client.post(url(app), {"internal_port": "9000"}, headers=HTMX)
     app.refresh_from_db()
-    assert json.loads(response.headers["HX-Trigger"])["closeModal"] is True
+    assert json.loads(response.headers["HX-Trigger"])["closeModal"] == {}
     assert resolve_environment(app, "runtime")["PORT"] == "9000"
     assert app.environment_version == 2
 

@@ -60,7 +60,7 @@ def test_confirm_removes_the_connection_and_its_variables(
     Variable.objects.create(application=app, key="KEEP_ME", value="1")
     response = developer_client.post(url(app, database), headers=HTMX)
     assert response.status_code == 204
-    assert json.loads(response.headers["HX-Trigger"])["connectionsChanged"] is True
+    assert json.loads(response.headers["HX-Trigger"])["connectionsChanged"] == {}
     assert not Connection.objects.exists()
     assert list(Variable.objects.values_list("key", flat=True)) == ["KEEP_ME"]
 

@@ -74,10 +74,7 @@ def test_add_saves_encrypted_bumps_and_records_without_the_value(developer_clien
     variable = Variable.objects.get()
     app.refresh_from_db()
     entry = Activity.objects.get()
-    assert json.loads(response.headers["HX-Trigger"]) == {
-        "closeModal": True,
-        "variablesChanged": True,
-    }
+    assert json.loads(response.headers["HX-Trigger"]) == {"closeModal": {}, "variablesChanged": {}}
     assert (variable.value, variable.build, variable.runtime) == ("abc$`'\"", True, True)
     assert app.environment_version == 2
     assert entry.changes == {"key": "API_KEY", "phases": ["build", "runtime"]}
