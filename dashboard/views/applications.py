@@ -1,6 +1,8 @@
 """Application pages: the list, creating one, its Overview, Networking and Settings tabs, its
 commands, its port and the build check's fix."""
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpResponse
@@ -12,15 +14,10 @@ from connections import activity, changes
 from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
 from connections.models import Application, Phase
-from dashboard.access import (
-    get_application_for_user,
-    get_team_for_user,
-)
-from dashboard.forms.connections import (
-    PortForm,
-)
+from dashboard.access import get_application_for_user, get_team_for_user
+from dashboard.forms.connections import PortForm
 from dashboard.forms.resources import ApplicationForm, CommandsForm
-from dashboard.htmx import close_modal, go_to, render_modal, render_page
+from dashboard.htmx import close_modal, go_to, modal, render_page
 from dashboard.http import TeamRequest
 
 SHARED_FRAGMENTS = {"build-check": "applications/build_check.html"}
@@ -31,7 +28,7 @@ def application_page(application: Application, tab: str) -> str:
     return reverse(name, args=[application.team.slug, application.slug])
 
 
-def _app_context(application: Application, tab: str) -> dict:
+def _app_context(application: Application, tab: str) -> dict[str, Any]:
     environments = TeamEnvironments(application.team)
     connections = list(
         application.connections.select_related("database__region", "database__server").order_by(
@@ -62,11 +59,7 @@ def _app_context(application: Application, tab: str) -> dict:
 def application_list(request: TeamRequest, team: str) -> HttpResponse:
     team_obj = get_team_for_user(request, team)
     applications = team_obj.applications.select_related("region")
-    return render(
-        request,
-        "applications/list.html",
-        {"applications": applications},
-    )
+    return render(request, "applications/list.html", {"applications": applications})
 
 
 @login_required
@@ -126,13 +119,15 @@ def application_settings(request: TeamRequest, team: str, app: str) -> HttpRespo
     )
 
 
-def _rows(environments: TeamEnvironments, application: Application, phase: str) -> list[dict]:
+def _rows(
+    environments: TeamEnvironments, application: Application, phase: str
+) -> list[dict[str, Any]]:
     """One row per key of the phase: its variable, and the error if it does not resolve."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     if phase == Phase.RUNTIME:
         rows.append({"key": "PORT", "variable": None, "value": str(application.internal_port)})
     for variable in environments.variables_of(application, phase):
-        row = {"key": variable.key, "variable": variable, "error": None}
+        row: dict[str, Any] = {"key": variable.key, "variable": variable, "error": None}
         try:
             environments.value_of(application, phase, variable)
         except UnresolvedEnvironment as error:
@@ -145,8 +140,10 @@ def _rows(environments: TeamEnvironments, application: Application, phase: str) 
 @require_http_methods(["GET", "POST"])
 def application_commands(request: TeamRequest, team: str, app: str) -> HttpResponse:
     application = get_application_for_user(request, team, app, change=True)
+    page = application_page(application, "overview")
     form = CommandsForm(request.POST or None, instance=application)
-    if request.method == "POST" and form.is_valid():
+
+    def submit() -> HttpResponse:
         with transaction.atomic():
             form.save()
             activity.record(
@@ -156,26 +153,27 @@ def application_commands(request: TeamRequest, team: str, app: str) -> HttpRespo
                 application,
                 changed=sorted(form.changed_data),
             )
-        return go_to(request, reverse("application_detail", args=[team, application.slug]))
-    context = {"application": application, "form": form}
-    return render_modal(request, "applications/commands_modal.html", context)
+        return go_to(request, page)
+
+    context = {"application": application}
+    template = "applications/commands_modal.html"
+    return modal(request, template, context, back=page, form=form, submit=submit)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def port_edit(request: TeamRequest, team: str, app: str) -> HttpResponse:
     application = get_application_for_user(request, team, app, change=True)
+    page = application_page(application, "networking")
     form = PortForm(request.POST or None, instance=application)
-    if request.method == "POST" and form.is_valid():
+
+    def submit() -> HttpResponse:
         changes.change_port(request.user, application, form.cleaned_data["internal_port"])
-        return close_modal(
-            request, application_page(application, "networking"), "connectionsChanged"
-        )
-    return render_modal(
-        request,
-        "applications/port_modal.html",
-        {"application": application, "form": form},
-    )
+        return close_modal(request, page, "connectionsChanged")
+
+    context = {"application": application}
+    template = "applications/port_modal.html"
+    return modal(request, template, context, back=page, form=form, submit=submit)
 
 
 @login_required
@@ -184,14 +182,13 @@ def build_fix(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Preview, then apply, moving the database steps from the build to the start command."""
     application = get_application_for_user(request, team, app, change=True)
     plan = plan_move_to_start(application.build_command, application.start_command)
-    overview = application_page(application, "overview")
+    page = application_page(application, "overview")
     if plan is None:
-        return close_modal(request, overview)
-    if request.method == "POST":
+        return close_modal(request, page)
+
+    def submit() -> HttpResponse:
         changes.move_steps_to_start(request.user, application, plan)
-        return go_to(request, overview)  # both commands changed: the whole page is out of date
-    return render_modal(
-        request,
-        "applications/build_fix_modal.html",
-        {"application": application, "plan": plan},
-    )
+        return go_to(request, page)  # both commands changed: the whole page is out of date
+
+    context = {"application": application, "plan": plan}
+    return modal(request, "applications/build_fix_modal.html", context, back=page, submit=submit)

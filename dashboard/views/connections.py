@@ -1,6 +1,7 @@
 """Adding and removing internal connections, from either side, and the build's way out through
 the external details."""
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -15,59 +16,38 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from connections import exposure, linking
 from connections.models import Application, Connection, Database
-from dashboard.access import (
-    get_application_for_user,
-    get_database_for_user,
-)
-from dashboard.forms.connections import (
-    ConnectionForm,
-)
-from dashboard.htmx import close_modal, render_modal
-from dashboard.http import TeamRequest
+from dashboard.access import get_application_for_user, get_database_for_user
+from dashboard.forms.connections import ConnectionForm
+from dashboard.htmx import close_modal, modal
+from dashboard.http import AuthedRequest, TeamRequest
 from dashboard.views.applications import application_page
 
 
 def _connection_modal(
-    request: TeamRequest,
-    application: Application | None,
-    database: Database | None,
-    post_url: str,
-    page: str,
+    request: TeamRequest, application: Application | None, database: Database | None, page: str
 ) -> HttpResponse:
-    warning = None
+    context: dict[str, Any] = {"application": application, "database": database, "warning": None}
     if request.POST.get("refresh"):
         # The choice or the prefix changed: show the keys and any warning, validate nothing yet.
         initial = ConnectionForm.initial_for(request.POST)
         form = ConnectionForm(initial=initial, application=application, database=database)
         pair = form.pair(initial["other"])
-        warning = _unreachable(*pair) if pair else None
+        context["warning"] = _unreachable(*pair) if pair else None
     else:
         form = ConnectionForm(request.POST or None, application=application, database=database)
-    if request.method == "POST" and form.is_bound and form.is_valid():
+
+    def submit() -> HttpResponse | None:
         verdict = exposure.reachability_for_application(form.application, form.database)
-        if verdict.allowed or form.cleaned_data["acknowledged"]:
-            try:
-                rule_added = _connect(request, form, verdict)
-            except exposure.ExposureRefused as refusal:
-                form.add_error(None, str(refusal))
-            else:
-                events = ["connectionsChanged", "variablesChanged"]
-                return close_modal(
-                    request, page, *events, *(["networkChanged"] if rule_added else [])
-                )
-        else:
-            warning = verdict  # warn before saving; the next submit goes ahead
-    return render_modal(
-        request,
-        "connections/add_modal.html",
-        {
-            "form": form,
-            "application": application,
-            "database": database,
-            "post_url": post_url,
-            "warning": warning,
-        },
-    )
+        if not (verdict.allowed or form.cleaned_data["acknowledged"]):
+            context["warning"] = verdict  # warn before saving; the next submit goes ahead
+            return None
+        events = ["connectionsChanged", "variablesChanged"]
+        if _connect(request, form, verdict):
+            events.append("networkChanged")
+        return close_modal(request, page, *events)
+
+    template = "connections/add_modal.html"
+    return modal(request, template, context, back=page, form=form, submit=submit)
 
 
 def _unreachable(application: Application, database: Database) -> exposure.Verdict | None:
@@ -76,7 +56,7 @@ def _unreachable(application: Application, database: Database) -> exposure.Verdi
 
 
 @transaction.atomic
-def _connect(request: TeamRequest, form: ConnectionForm, verdict: exposure.Verdict) -> bool:
+def _connect(request: AuthedRequest, form: ConnectionForm, verdict: exposure.Verdict) -> bool:
     """Connect, and add the managed rule the warning offered when the user kept it ticked.
 
     Returns whether the rule was added."""
@@ -93,8 +73,9 @@ def _connect(request: TeamRequest, form: ConnectionForm, verdict: exposure.Verdi
 def connection_add(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Application Networking → "Add connection": pick a database."""
     application = get_application_for_user(request, team, app, change=True)
-    page = application_page(application, "networking")
-    return _connection_modal(request, application, None, request.path, page)
+    return _connection_modal(
+        request, application, None, application_page(application, "networking")
+    )
 
 
 @login_required
@@ -102,8 +83,7 @@ def connection_add(request: TeamRequest, team: str, app: str) -> HttpResponse:
 def connection_add_for_database(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Database Overview → "Add application": pick an application."""
     database = get_database_for_user(request, team, db, change=True)
-    page = reverse("database_detail", args=[team, database.slug])
-    return _connection_modal(request, None, database, request.path, page)
+    return _connection_modal(request, None, database, reverse("database_detail", args=[team, db]))
 
 
 @login_required
@@ -114,22 +94,22 @@ def connection_remove(request: TeamRequest, team: str, app: str, db: str) -> Htt
         Connection.objects.select_related("database"), application=application, database__slug=db
     )
     connection.application = application
-    if request.method == "POST":
+    page = application_page(application, "networking")
+
+    def submit() -> HttpResponse:
         linking.disconnect(request.user, connection)
-        page = request.POST.get("next") or application_page(application, "networking")
-        return close_modal(
-            request, _safe_next(page, team), "connectionsChanged", "variablesChanged"
-        )
-    return render_modal(
-        request,
-        "connections/remove_modal.html",
-        {
-            "connection": connection,
+        after = _safe_next(request.POST.get("next") or page, team)
+        return close_modal(request, after, "connectionsChanged", "variablesChanged")
+
+    def shown() -> dict[str, Any]:
+        return {
             "application": application,
+            "connection": connection,
             "keys": sorted(connection.variables.values_list("key", flat=True)),
             "next": request.GET.get("next", ""),
-        },
-    )
+        }
+
+    return modal(request, "connections/remove_modal.html", shown, back=page, submit=submit)
 
 
 def _safe_next(url: str, team: str) -> str:

@@ -8,7 +8,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
 
 from connections import activity, changes, credentials, exposure, provisioning
 from connections.engines import EngineError, engine_for
@@ -16,29 +15,18 @@ from connections.environment import connection_url
 from connections.errors import Refused
 from connections.masking import MASK
 from connections.models import Variable
-from dashboard.access import (
-    get_database_for_user,
-    get_team_for_user,
-)
-from dashboard.forms.connections import (
-    ChangePasswordForm,
-    DeleteDatabaseForm,
-)
+from dashboard.access import get_database_for_user, get_team_for_user
+from dashboard.forms.connections import ChangePasswordForm, DeleteDatabaseForm
 from dashboard.forms.resources import DatabaseForm
-from dashboard.htmx import go_to, render_modal, render_page
+from dashboard.htmx import go_to, modal, render_page, show_result
 from dashboard.http import TeamRequest
 from dashboard.views.teams import ACTIVITY_PAGE_SIZE
 
 
 @login_required
 def database_list(request: TeamRequest, team: str) -> HttpResponse:
-    team_obj = get_team_for_user(request, team)
-    databases = team_obj.databases.select_related("region", "server")
-    return render(
-        request,
-        "databases/list.html",
-        {"databases": databases},
-    )
+    databases = get_team_for_user(request, team).databases.select_related("region", "server")
+    return render(request, "databases/list.html", {"databases": databases})
 
 
 @login_required
@@ -105,8 +93,8 @@ def database_provision(request: TeamRequest, team: str, db: str) -> HttpResponse
 def database_activity(request: TeamRequest, team: str, db: str) -> HttpResponse:
     database = get_database_for_user(request, team, db)
     entries = activity.for_target(database)[:ACTIVITY_PAGE_SIZE]
-    context = {"database": database, "tab": "activity"}
-    return render(request, "databases/activity.html", {**context, "entries": entries})
+    context = {"database": database, "tab": "activity", "entries": entries}
+    return render(request, "databases/activity.html", context)
 
 
 @login_required
@@ -114,34 +102,26 @@ def database_activity(request: TeamRequest, team: str, db: str) -> HttpResponse:
 def password_change(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Change the database's password: applied on the server first, then stored."""
     database = get_database_for_user(request, team, db, change=True)
+    page = reverse("database_detail", args=[team, db])
     form = ChangePasswordForm(request.POST or None)
-    context = {"database": database, "form": form}
-    if request.method == "POST" and form.is_valid():
-        try:
-            change = credentials.change_password(
-                request.user, database, form.cleaned_data["password"]
-            )
-        except credentials.PasswordChangeFailed as failure:
-            form.add_error(None, str(failure))
-        else:
-            context["change"] = change
-            context["copies"] = [
-                (
-                    copy,
-                    signing.dumps(
-                        [
-                            str(copy.variable.public_id),
-                            copy.replacement,
-                            changes.fingerprint(copy.variable.value),
-                        ],
-                        salt=COPY_SALT,
-                    ),
-                )
-                for copy in change.copies
-            ]
-            response = render_modal(request, "databases/password_modal.html", context)
-            return trigger_client_event(response, "connectionsChanged")
-    return render_modal(request, "databases/password_modal.html", context)
+    template = "databases/password_modal.html"
+
+    def submit() -> HttpResponse:
+        change = credentials.change_password(request.user, database, form.cleaned_data["password"])
+        copies = [(copy, _copy_token(copy)) for copy in change.copies]
+        done = {"database": database, "change": change, "copies": copies}
+        return show_result(request, template, done, back=page, event="connectionsChanged")
+
+    context = {"database": database}
+    return modal(request, template, context, back=page, form=form, submit=submit)
+
+
+def _copy_token(copy: credentials.CopiedPassword) -> str:
+    """What the "Replace with a link" button posts: signed, so nobody forges a replacement."""
+    return signing.dumps(
+        [str(copy.variable.public_id), copy.replacement, changes.fingerprint(copy.variable.value)],
+        salt=COPY_SALT,
+    )
 
 
 COPY_SALT = "connections.replace-copied-password"
@@ -214,14 +194,20 @@ def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse
 def database_delete(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Delete a database after its slug is typed: dropped on its server, then forgotten."""
     database = get_database_for_user(request, team, db, change=True)
+    page = reverse("database_detail", args=[team, db])
     form = DeleteDatabaseForm(request.POST or None, database=database)
-    if request.method == "POST" and form.is_valid():
+
+    def submit() -> HttpResponse | None:
         try:
             changes.delete_database(request.user, database)
         except EngineError as error:
             form.add_error(None, f"Nothing was deleted. {error}")
-        else:
-            return go_to(request, reverse("database_list", args=[team]))
-    context = {"database": database, "form": form}
-    context["connections"] = database.connections.select_related("application")
-    return render_modal(request, "databases/delete_modal.html", context)
+            return None
+        return go_to(request, reverse("database_list", args=[team]))
+
+    context = {
+        "database": database,
+        "connections": database.connections.select_related("application"),
+    }
+    template = "databases/delete_modal.html"
+    return modal(request, template, context, back=page, form=form, submit=submit)

@@ -2,6 +2,9 @@
 firewall rules. Views parse, authorise, call :mod:`connections.exposure` and render; every
 change is a POST answered, for htmx, with ``networkChanged`` so the tab refreshes itself."""
 
+from functools import partial
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
 from django.http import HttpResponse
@@ -11,13 +14,14 @@ from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
 from connections import enforcement, exposure
-from connections.models import Database, Engine, FirewallRule, Region, Variable
+from connections.models import Application, Database, Engine, FirewallRule, Region, Variable
 from dashboard.access import get_database_for_user
 from dashboard.forms.network import ManagedRuleForm, ReachabilityForm, RuleForm
-from dashboard.htmx import close_modal, render_modal, render_page
+from dashboard.htmx import close_modal, modal, render_modal, render_page
 from dashboard.http import TeamRequest
 
 CHANGED = "networkChanged"
+INTERNET_MODAL = "network/internet_modal.html"  # also where Force TLS leads on the way
 
 
 def network_page(database: Database) -> str:
@@ -46,7 +50,7 @@ def _wanted_state(request: TeamRequest, current: bool) -> bool:
     return not current
 
 
-def _connected_applications(database: Database) -> list:
+def _connected_applications(database: Database) -> list[Application]:
     return [c.application for c in database.connections.select_related("application")]
 
 
@@ -98,43 +102,33 @@ def force_tls(request: TeamRequest, team: str, db: str) -> HttpResponse:
     database = get_database_for_user(request, team, db, change=True)
     on = _wanted_state(request, database.force_tls)
     then_internet = request.POST.get("then", request.GET.get("then")) == "internet"
-    if request.method == "POST":
-        try:
-            exposure.set_force_tls(request.user, database, on)
-        except exposure.ExposureRefused as refusal:
-            return _force_tls_modal(request, database, on, refusal, then_internet)
-        if then_internet and on:
-            # Turned on on the way to Internet access: carry on to that modal.
-            if not request.htmx:
-                return redirect(reverse("network_internet", args=[team, db]) + "?state=on")
-            response = _internet_modal(request, database, True)
-            return trigger_client_event(response, CHANGED)
-        return close_modal(request, network_page(database), CHANGED)
-    refusal = exposure.force_tls_refusal(database, on)
-    return _force_tls_modal(request, database, on, refusal, then_internet)
+    page = network_page(database)
 
+    def submit() -> HttpResponse:
+        exposure.set_force_tls(request.user, database, on)
+        if not (then_internet and on):
+            return close_modal(request, page, CHANGED)
+        # Turned on on the way to Internet access: carry on to that modal.
+        internet = reverse("network_internet", args=[team, db])
+        if not request.htmx:
+            return redirect(f"{internet}?state=on")
+        context = _internet_context(database, True)
+        response = render_modal(request, INTERNET_MODAL, context, back=page, post_url=internet)
+        return trigger_client_event(response, CHANGED)
 
-def _force_tls_modal(
-    request: TeamRequest,
-    database: Database,
-    on: bool,
-    refusal: exposure.ExposureRefused | None,
-    then_internet: bool,
-) -> HttpResponse:
-    return render_modal(
-        request,
-        "network/force_tls_modal.html",
-        {
+    def shown() -> dict[str, Any]:
+        return {
             "database": database,
             "dedicated": exposure.is_dedicated(database),
             "on": on,
             "unchanged": on == database.force_tls,
-            "refusal": refusal,
+            "refusal": exposure.force_tls_refusal(database, on),
             "then_internet": then_internet,
             "applications": _connected_applications(database),
             "tls_hint": Engine(database.engine).spec.tls_hint,
-        },
-    )
+        }
+
+    return modal(request, "network/force_tls_modal.html", shown, back=page, submit=submit)
 
 
 @login_required
@@ -143,22 +137,17 @@ def internet_access(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Switch a shared database's Internet access (its external connections) on or off."""
     database = get_database_for_user(request, team, db, change=True)
     on = _wanted_state(request, database.internet_access)
-    if request.method == "POST":
-        try:
-            exposure.set_internet_access(request.user, database, on)
-        except exposure.ExposureRefused as refusal:
-            return _internet_modal(request, database, on, refusal)
-        return close_modal(request, network_page(database), CHANGED)
-    return _internet_modal(request, database, on)
+    page = network_page(database)
+
+    def submit() -> HttpResponse:
+        exposure.set_internet_access(request.user, database, on)
+        return close_modal(request, page, CHANGED)
+
+    shown = partial(_internet_context, database, on)
+    return modal(request, INTERNET_MODAL, shown, back=page, submit=submit)
 
 
-def _internet_modal(
-    request: TeamRequest,
-    database: Database,
-    on: bool,
-    refusal: exposure.ExposureRefused | None = None,
-) -> HttpResponse:
-    refusal = refusal or exposure.internet_access_refusal(database, on)
+def _internet_context(database: Database, on: bool) -> dict[str, Any]:
     external_builds = sorted(
         {
             variable.application.name
@@ -167,19 +156,15 @@ def _internet_modal(
             ).select_related("application")
         }
     )
-    return render_modal(
-        request,
-        "network/internet_modal.html",
-        {
-            "database": database,
-            "dedicated": exposure.is_dedicated(database),
-            "on": on,
-            "unchanged": on == database.internet_access,
-            "refusal": refusal,
-            "endpoint": database.public_endpoint,
-            "external_builds": external_builds,
-        },
-    )
+    return {
+        "database": database,
+        "dedicated": exposure.is_dedicated(database),
+        "on": on,
+        "unchanged": on == database.internet_access,
+        "refusal": exposure.internet_access_refusal(database, on),
+        "endpoint": database.public_endpoint,
+        "external_builds": external_builds,
+    }
 
 
 # Firewall rules ------------------------------------------------------------------------------
@@ -190,33 +175,22 @@ def _internet_modal(
 def rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Add a CIDR rule; every refusal is shown next to the field it concerns."""
     database = get_database_for_user(request, team, db, change=True)
+    page = network_page(database)
     form = RuleForm(request.POST or None)
-    needs_force_tls = False
-    if request.method == "POST" and form.is_valid():
+
+    def submit() -> HttpResponse:
         data = form.cleaned_data
-        try:
-            exposure.add_cidr_rule(
-                request.user,
-                database,
-                data["network"],
-                data["label"],
-                everyone_confirmed=data["confirm_everyone"],
-            )
-        except exposure.ExposureRefused as refusal:
-            form.add_error(refusal.field if refusal.field in form.fields else None, str(refusal))
-            needs_force_tls = refusal.needs_force_tls
-        else:
-            return close_modal(request, network_page(database), CHANGED)
-    return render_modal(
-        request,
-        "network/rule_modal.html",
-        {
-            "database": database,
-            "dedicated": exposure.is_dedicated(database),
-            "form": form,
-            "needs_force_tls": needs_force_tls,
-        },
-    )
+        exposure.add_cidr_rule(
+            request.user,
+            database,
+            data["network"],
+            data["label"],
+            everyone_confirmed=data["confirm_everyone"],
+        )
+        return close_modal(request, page, CHANGED)
+
+    context = {"database": database, "dedicated": exposure.is_dedicated(database)}
+    return modal(request, "network/rule_modal.html", context, back=page, form=form, submit=submit)
 
 
 @login_required
@@ -224,6 +198,7 @@ def rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
 def managed_rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Add the managed rule of a platform region; the database's own region is offered first."""
     database = get_database_for_user(request, team, db, change=True)
+    page = network_page(database)
     firewall = exposure.load_firewall(database)
     taken = {rule.region_id for rule in firewall.rules if rule.is_managed}
     regions = sorted(
@@ -232,30 +207,25 @@ def managed_rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     )
     wanted = request.GET.get("region", database.region.slug)
     form = ManagedRuleForm(request.POST or None, regions=regions, initial={"region": wanted})
-    if request.method == "POST" and form.is_valid():
-        try:
-            exposure.add_region_rule(request.user, database, form.cleaned_data["region"])
-        except exposure.ExposureRefused as refusal:
-            form.add_error("region" if refusal.field == "region" else None, str(refusal))
-        else:
-            return close_modal(request, network_page(database), CHANGED)
-    return render_modal(
-        request,
-        "network/managed_rule_modal.html",
-        {
-            "database": database,
-            "dedicated": exposure.is_dedicated(database),
-            "form": form,
-            "choices": [
-                {
-                    "region": region,
-                    "ranges": firewall.ranges_by_region.get(region.pk, []),
-                    "checked": region.slug == str(form["region"].value()),
-                }
-                for region in regions
-            ],
-        },
-    )
+
+    def submit() -> HttpResponse:
+        exposure.add_region_rule(request.user, database, form.cleaned_data["region"])
+        return close_modal(request, page, CHANGED)
+
+    context = {
+        "database": database,
+        "dedicated": exposure.is_dedicated(database),
+        "choices": [
+            {
+                "region": region,
+                "ranges": firewall.ranges_by_region.get(region.pk, []),
+                "checked": region.slug == str(form["region"].value()),
+            }
+            for region in regions
+        ],
+    }
+    template = "network/managed_rule_modal.html"
+    return modal(request, template, context, back=page, form=form, submit=submit)
 
 
 @login_required
@@ -263,28 +233,29 @@ def managed_rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
 def rule_remove(request: TeamRequest, team: str, db: str, rule: str) -> HttpResponse:
     """Remove a rule, after a modal that says who loses access."""
     database = get_database_for_user(request, team, db, change=True)
+    page = network_page(database)
     target = get_object_or_404(
         FirewallRule.objects.select_related("region"), database=database, public_id=rule
     )
     target.database = database
-    if request.method == "POST":
+
+    def submit() -> HttpResponse:
         exposure.remove_rule(request.user, target)
-        return close_modal(request, network_page(database), CHANGED)
-    firewall = exposure.load_firewall(database)
-    after = firewall.without(target)
-    losing = [
-        connection.application
-        for connection, verdict in exposure.connection_verdicts(database, firewall)
-        if verdict.allowed and not after.for_application(connection.application).allowed
-    ]
-    return render_modal(
-        request,
-        "network/rule_remove_modal.html",
-        {
+        return close_modal(request, page, CHANGED)
+
+    def shown() -> dict[str, Any]:
+        firewall = exposure.load_firewall(database)
+        after = firewall.without(target)
+        return {
             "database": database,
             "rule": target,
             "networks": firewall.networks_of(target),
-            "losing": losing,
+            "losing": [
+                connection.application
+                for connection, verdict in exposure.connection_verdicts(database, firewall)
+                if verdict.allowed and not after.for_application(connection.application).allowed
+            ],
             "closes_internet": database.internet_access and not after.reachable_from_internet(),
-        },
-    )
+        }
+
+    return modal(request, "network/rule_remove_modal.html", shown, back=page, submit=submit)

@@ -8,13 +8,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from connections import activity, changes
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
 from connections.models import Application, Phase, Variable
-from dashboard.access import (
-    get_application_for_user,
-)
-from dashboard.forms.connections import (
-    VariableForm,
-)
-from dashboard.htmx import close_modal, render_modal
+from dashboard.access import get_application_for_user
+from dashboard.forms.connections import VariableForm
+from dashboard.htmx import close_modal, modal
 from dashboard.http import TeamRequest
 from dashboard.views.applications import application_page
 
@@ -44,21 +40,16 @@ def variable_edit(request: TeamRequest, team: str, app: str, variable: str) -> H
 def _variable_modal(
     request: TeamRequest, application: Application, variable: Variable
 ) -> HttpResponse:
+    page = application_page(application, "settings")
     creating = variable.pk is None
     form = VariableForm(request.POST or None, instance=variable, application=application)
-    if request.method == "POST" and form.is_valid():
+
+    def submit() -> HttpResponse:
         changes.save_variable(request.user, form.save(commit=False))
-        return close_modal(request, application_page(application, "settings"), "variablesChanged")
-    return render_modal(
-        request,
-        "variables/modal.html",
-        {
-            "application": application,
-            "form": form,
-            "variable": variable,
-            "creating": creating,
-        },
-    )
+        return close_modal(request, page, "variablesChanged")
+
+    context = {"application": application, "variable": variable, "creating": creating}
+    return modal(request, "variables/modal.html", context, back=page, form=form, submit=submit)
 
 
 @login_required

@@ -378,7 +378,7 @@ def test_everyone_asks_for_a_confirmation_that_says_everyone(developer_client, d
 def test_an_internet_rule_without_force_tls_offers_to_turn_it_on(developer_client, dedicated):
     exposure.set_force_tls(None, dedicated, False)
     response = _add(developer_client, dedicated, network="198.51.100.0/24")
-    assert response.context["needs_force_tls"]
+    assert response.context["refusal"].needs_force_tls
     assert url("network_force_tls", dedicated).encode() in response.content
     assert not FirewallRule.objects.exists()
 
