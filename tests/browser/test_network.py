@@ -63,7 +63,9 @@ def test_add_and_remove_a_rule_and_check_an_address(
     log_in("owner", PASSWORD)
     page.goto(f"{live_server.url}/t/acme/databases/ledger/network/")
     # Not provisioned: the page may only say what the settings admit, not what a server does.
-    expect(page.get_by_text("No rules yet, so the settings admit nothing to Ledger")).to_be_visible()
+    expect(
+        page.get_by_text("No rules yet, so the settings admit nothing to Ledger")
+    ).to_be_visible()
     shoot("45-network-dedicated-empty")
 
     modal = page.locator("dialog#modal")
