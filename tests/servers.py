@@ -1,42 +1,124 @@
-"""Real database servers for the tests: a throwaway PostgreSQL cluster that checks passwords
-(scram-sha-256), and the machine's MariaDB and Redis.
+"""Real database servers for the tests: a PostgreSQL cluster and a MariaDB server the suite
+starts itself for the session (password checks on, TLS from certificates it makes, listening on
+127.0.0.1, ::1 and, as root, a test network's host address), and the machine's Redis.
 
 Where a server is missing the tests that need it skip with the reason; with REQUIRE_SERVERS=1
-(as in .ci/run) a missing server fails them instead.
+(as in .ci/run) a missing server fails them instead. Without MariaDB's server binaries the
+machine's MariaDB on 127.0.0.1:3306 stands in; tests that need TLS, ::1 or the test network
+then skip (``require_own_server``).
+
+Every server runs as a child of the test process that dies with it (``setpriv --pdeathsig``),
+in a temporary directory removed at the end of the session, also after Ctrl-C; the servers
+listen on an explicit list of addresses, never on every interface.
 """
 
+import logging
 import os
+import pwd
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
+import psycopg
+import pymysql
 import pytest
 
 from connections import enforcement, servers
 from connections.engines import engine_for
 from connections.models import DatabaseServer, Engine, RegionRange
+from tests.netns import (
+    LOOPBACK_V4,
+    LOOPBACK_V6,
+    Source,
+    TestNetwork,
+    connect_all,
+    create_network,
+)
+from tests.netns import remove_network as remove_test_network
+from tests.probe_client import Attempt, Outcome
+from tests.tls import Certificates, make_certificates
+
+__all__ = [
+    "LOOPBACK_V4",
+    "LOOPBACK_V6",
+    "Attempt",
+    "Endpoint",
+    "Outcome",
+    "Source",
+    "TestNetwork",
+    "connect_all",
+    "register",
+    "require_own_server",
+]
+
+logger = logging.getLogger(__name__)
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
+_LOOPBACK_HOSTS = [LOOPBACK_V4.server_host, LOOPBACK_V6.server_host]
+_START_TIMEOUT = 60
+
+
+class Server(Protocol):
+    def stopped(self) -> AbstractContextManager[None]: ...
 
 
 @dataclass(frozen=True)
 class Endpoint:
+    """A server to register in the dashboard and to connect to.
+
+    ``ca_file`` is the CA that signed the server's certificate ("" when the suite does not
+    manage the server's TLS), ``addresses`` every address it listens on, and ``server`` the
+    server the suite started (None for a machine's server), whose ``stopped()`` context takes it
+    down for the block and brings it back, same port and data, after.
+    """
+
     engine: str
     host: str
     port: int
     admin_url: str
+    admin_user: str = ""
+    admin_password: str = ""
+    ca_file: str = ""
+    addresses: tuple[str, ...] = ()
+    server: Server | None = field(default=None, compare=False, repr=False)
+
+    def attempt(
+        self, user: str, password: str, *, database: str = "", tls: bool = False
+    ) -> Attempt:
+        """A connection attempt to this server, for ``Source.connect``; with TLS the client
+        verifies the server's certificate against ``ca_file`` when there is one."""
+        return Attempt(self.engine, self.port, user, password, database, tls, self.ca_file)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "servers: talks to the real database servers")
 
 
 def _unavailable(reason: str) -> None:
     if os.environ.get("REQUIRE_SERVERS") == "1":
         pytest.fail(f"REQUIRE_SERVERS=1 but {reason}")
     pytest.skip(reason)
+
+
+def require_own_server(endpoint: Endpoint) -> None:
+    """Skip (fail under REQUIRE_SERVERS=1) unless ``endpoint`` is a server the suite started:
+    one with TLS from the suite's CA, on ::1 and the test network as well as 127.0.0.1."""
+    if endpoint.server is None:
+        _unavailable(
+            f"the machine's {endpoint.engine} on {endpoint.host}:{endpoint.port} stands in for "
+            "the suite's own (its server binaries are missing): no TLS from the suite's CA, "
+            "no ::1, no test network."
+        )
 
 
 def _listening(host: str, port: int) -> bool:
@@ -53,69 +135,404 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def _wait_until(ready: Callable[[], bool], process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + _START_TIMEOUT
+    while not ready():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the server did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.02)
+
+
+def _stop(process: subprocess.Popen | None, stop_signal: signal.Signals) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(stop_signal)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _dying_with_us(stop_signal: signal.Signals, user: str | None = None) -> list[str]:
+    """A command prefix: the server is signalled when the test process dies, however it dies
+    (a finalizer never runs after SIGKILL), and runs as ``user`` when given."""
+    switch = [f"--reuid={user}", f"--regid={user}", "--clear-groups"] if user else []
+    return ["setpriv", f"--pdeathsig={stop_signal.name.removeprefix('SIG')}", *switch, "--"]
+
+
+# The test network ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TestNetworkState:
+    network: TestNetwork | None
+    reason: str = ""
+
+
+@pytest.fixture(scope="session")
+def _test_network() -> Iterator[_TestNetworkState]:
+    """The namespace, made before the servers so that they can listen on its host address
+    (listen_addresses and bind-address change only with a restart)."""
+    if os.geteuid() != 0:
+        yield _TestNetworkState(None, "a network namespace needs root; the tests run as a user.")
+        return
+    try:
+        network = create_network()
+    except (OSError, subprocess.CalledProcessError) as error:
+        detail = getattr(error, "stderr", "") or error
+        yield _TestNetworkState(None, f"the test network could not be made: {detail}")
+        return
+    try:
+        yield _TestNetworkState(network)
+    finally:
+        remove_test_network(network)
+
+
+@pytest.fixture(scope="session")
+def source_host(_test_network: _TestNetworkState) -> TestNetwork:
+    """A client host with its own addresses (``.ipv4``, ``.ipv6``: Sources), in a network
+    namespace the servers of this session listen towards."""
+    if _test_network.network is None:
+        _unavailable(_test_network.reason)
+    assert _test_network.network is not None
+    return _test_network.network
+
+
+def _addresses(state: _TestNetworkState) -> list[str]:
+    return _LOOPBACK_HOSTS + (state.network.host_addresses if state.network else [])
+
+
+# Data directories in memory where there is a tmpfs: creating MariaDB's system tables waits on
+# the disk for seconds (0.8 s in memory against 4 to 6 s on this machine's disk).
+_MEMORY = Path("/dev/shm")  # noqa: S108 (only ever a parent for mkdtemp)
+
+
+@contextmanager
+def _directory(kind: str, owner: str | None = None) -> Iterator[Path]:
+    """A private directory for a server's files, removed after, named with our process id so
+    that the next run can remove what a run killed outright (SIGKILL) left behind."""
+    parent = _MEMORY if _MEMORY.is_dir() and os.access(_MEMORY, os.W_OK) else None
+    for leftover in Path(parent or tempfile.gettempdir()).glob(f"harbor-{kind}-*-*"):
+        pid = leftover.name.split("-")[2]
+        if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            shutil.rmtree(leftover, ignore_errors=True)
+    root = Path(tempfile.mkdtemp(prefix=f"harbor-{kind}-{os.getpid()}-", dir=parent))
+    try:
+        if owner:
+            shutil.chown(root, owner, owner)
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# PostgreSQL ------------------------------------------------------------------------------------
+
+
 def _postgres_bin() -> Path | None:
     found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return found[-1].parent if found else None
 
 
+# The operator's lines: every address the cluster listens on may connect with a password, so
+# any refusal a test sees comes from the dashboard's own block, never from this file.
+_OPERATOR_HBA = """\
+local all all scram-sha-256
+host all all all scram-sha-256
+"""
+
+
+class PostgreSQLCluster:
+    """A cluster in ``root``: made by ``initdb`` (as the postgres user when we are root, since
+    PostgreSQL refuses to run as root), then started and stopped at will."""
+
+    def __init__(self, bindir: Path, root: Path, addresses: list[str], user: str | None):
+        self.bindir, self.root, self.addresses, self.user = bindir, root, addresses, user
+        self.data, self.log = root / "data", root / "log"
+        self.port, self.password = _free_port(), secrets.token_urlsafe(16)
+        self.process: subprocess.Popen | None = None
+
+    def _run(self, *command: str | Path) -> None:
+        prefix = _dying_with_us(signal.SIGKILL, self.user)
+        subprocess.run(
+            [*prefix, *map(str, command)], check=True, capture_output=True, cwd=self.root
+        )
+
+    def initialize(self) -> Certificates:
+        entry = pwd.getpwnam(self.user) if self.user else None
+        owner = (entry.pw_uid, entry.pw_gid) if entry else None
+        password_file = self.root / "password"
+        password_file.write_text(self.password)
+        (self.root / "tls").mkdir()
+        certificates = make_certificates(self.root / "tls", self.addresses, owner)
+        if owner:
+            for path in (password_file, self.root / "tls"):
+                os.chown(path, *owner)
+        self._run(
+            self.bindir / "initdb",
+            "-D",
+            self.data,
+            "-U",
+            "postgres",
+            "--auth=scram-sha-256",
+            f"--pwfile={password_file}",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        )
+        settings = {
+            "listen_addresses": ",".join(self.addresses),
+            "port": self.port,
+            "unix_socket_directories": self.root,
+            "ssl": "on",
+            "ssl_cert_file": certificates.certificate,
+            "ssl_key_file": certificates.key,
+            # Throwaway data: durability costs time and buys nothing.
+            "fsync": "off",
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            # Shared memory segments as files in the data directory, so that they go with it
+            # even after a run killed outright.
+            "dynamic_shared_memory_type": "mmap",
+        }
+        with (self.data / "postgresql.conf").open("a") as conf:
+            conf.writelines(f"{name} = '{value}'\n" for name, value in settings.items())
+        (self.data / "pg_hba.conf").write_text(_OPERATOR_HBA)
+        return certificates
+
+    def _ready(self) -> bool:
+        try:
+            psycopg.connect(self.admin_url, connect_timeout=2).close()
+        except psycopg.OperationalError:
+            return False
+        return True
+
+    def start(self) -> None:
+        command = [*_dying_with_us(signal.SIGQUIT, self.user), str(self.bindir / "postgres")]
+        with self.log.open("a") as log:
+            self.process = subprocess.Popen(
+                [*command, "-D", str(self.data)], stdout=log, stderr=log, cwd=self.root
+            )
+        _wait_until(self._ready, self.process, self.log)
+
+    def stop(self) -> None:
+        _stop(self.process, signal.SIGINT)  # a fast shutdown
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """The cluster down for the block, then up again with the same port and data."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+    @property
+    def admin_url(self) -> str:
+        password = quote(self.password, safe="")
+        return f"postgresql://postgres:{password}@127.0.0.1:{self.port}/postgres"
+
+
 @pytest.fixture(scope="session")
-def postgresql_endpoint() -> Iterator[Endpoint]:
-    """A PostgreSQL cluster of our own, started for the session, with password checks on."""
+def postgresql_endpoint(_test_network: _TestNetworkState) -> Iterator[Endpoint]:
+    """A PostgreSQL cluster of our own for the session: scram-sha-256 password checks, TLS
+    (``ssl = on``; plain connections are admitted too, as the operator's own lines allow), on
+    127.0.0.1, ::1 and the test network's host addresses."""
     bindir = _postgres_bin()
     if bindir is None:
         _unavailable("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin.")
-    root = Path(tempfile.mkdtemp(prefix="harbor-pg-"))
-    as_postgres: list[str] = []
-    if os.geteuid() == 0:
-        # initdb refuses root: run the cluster as the postgres system user.
-        as_postgres = ["runuser", "-u", "postgres", "--"]
-        shutil.chown(root, "postgres", "postgres")
-    data, password = root / "data", secrets.token_urlsafe(16)
-    pwfile = root / "pw"
-    pwfile.write_text(password)
-    if as_postgres:
-        shutil.chown(pwfile, "postgres", "postgres")
-    port = _free_port()
-    run = lambda *cmd: subprocess.run([*as_postgres, *cmd], check=True, capture_output=True)  # noqa: E731
-    run(
-        str(bindir / "initdb"),
-        "-D",
-        str(data),
-        "-U",
-        "postgres",
-        "--auth=scram-sha-256",
-        f"--pwfile={pwfile}",
+    assert bindir is not None
+    # initdb refuses root: run the cluster as the postgres system user.
+    user = "postgres" if os.geteuid() == 0 else None
+    started = time.perf_counter()
+    with _directory("pg", user) as root:
+        cluster = PostgreSQLCluster(bindir, root, _addresses(_test_network), user)
+        try:
+            certificates = cluster.initialize()
+            cluster.start()
+            logger.info("PostgreSQL ready in %.2f s", time.perf_counter() - started)
+            yield Endpoint(
+                Engine.POSTGRESQL,
+                "127.0.0.1",
+                cluster.port,
+                cluster.admin_url,
+                admin_user="postgres",
+                admin_password=cluster.password,
+                ca_file=str(certificates.ca),
+                addresses=tuple(cluster.addresses),
+                server=cluster,
+            )
+        finally:
+            cluster.stop()
+
+
+# MariaDB ---------------------------------------------------------------------------------------
+
+
+def _mariadb_programs() -> tuple[str, str] | None:
+    path = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+    server, install = (
+        shutil.which("mariadbd", path=path),
+        shutil.which("mariadb-install-db", path=path),
     )
-    options = (
-        f"-c port={port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} "
-        "-c fsync=off"
-    )
-    run(
-        str(bindir / "pg_ctl"),
-        "-D",
-        str(data),
-        "-o",
-        options,
-        "-l",
-        str(root / "log"),
-        "-w",
-        "start",
-    )
-    try:
-        url = f"postgresql://postgres:{quote(password, safe='')}@127.0.0.1:{port}/postgres"
-        yield Endpoint(Engine.POSTGRESQL, "127.0.0.1", port, url)
-    finally:
-        run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop")
-        shutil.rmtree(root, ignore_errors=True)
+    return (server, install) if server and install else None
+
+
+class MariaDBServer:
+    """A server in ``root`` (data, socket, log), on a port of its own; the machine's MariaDB and
+    its configuration files are never touched (``--no-defaults``)."""
+
+    admin_user = "harbor_admin"
+
+    def __init__(self, programs: tuple[str, str], root: Path, addresses: list[str]):
+        (self.program, self.install), self.root, self.addresses = programs, root, addresses
+        self.data, self.socket, self.log = root / "data", root / "mysqld.sock", root / "error.log"
+        self.port, self.password = _free_port(), secrets.token_urlsafe(16)
+        self.process: subprocess.Popen | None = None
+        self.certificates: Certificates | None = None
+        # mariadbd refuses to run as root unless told to.
+        self.as_root = ["--user=root"] if os.geteuid() == 0 else []
+
+    def initialize(self) -> Certificates:
+        (self.root / "tls").mkdir()
+        self.certificates = make_certificates(self.root / "tls", self.addresses)
+        subprocess.run(
+            [
+                self.install,
+                "--no-defaults",
+                f"--datadir={self.data}",
+                *self.as_root,
+                # root@localhost without a password, reachable through the socket only once
+                # the TCP root accounts are dropped (see create_admin).
+                "--auth-root-authentication-method=normal",
+                "--skip-test-db",
+                "--skip-name-resolve",
+                "--innodb-log-file-size=8M",  # handed to mariadbd; the default takes 96 MB
+            ],
+            check=True,
+            capture_output=True,
+            cwd=self.root,
+        )
+        return self.certificates
+
+    def _socket_connection(self) -> pymysql.Connection:
+        return pymysql.connect(unix_socket=str(self.socket), user="root", autocommit=True)
+
+    def _ready(self) -> bool:
+        try:
+            self._socket_connection().close()
+        except pymysql.MySQLError:
+            return False
+        return True
+
+    def start(self) -> None:
+        assert self.certificates is not None
+        command = [
+            *_dying_with_us(signal.SIGKILL),
+            self.program,
+            "--no-defaults",
+            *self.as_root,
+            f"--datadir={self.data}",
+            f"--socket={self.socket}",
+            f"--port={self.port}",
+            f"--pid-file={self.root / 'mysqld.pid'}",
+            f"--log-error={self.log}",
+            f"--bind-address={','.join(self.addresses)}",
+            # Accounts are matched by address, the way the dashboard writes them.
+            "--skip-name-resolve",
+            f"--ssl-ca={self.certificates.ca}",
+            f"--ssl-cert={self.certificates.certificate}",
+            f"--ssl-key={self.certificates.key}",
+            # Throwaway data: durability costs time and buys nothing.
+            "--innodb-flush-log-at-trx-commit=0",
+            "--innodb-doublewrite=0",
+            "--innodb-buffer-pool-size=32M",
+            "--innodb-log-file-size=8M",
+            "--skip-log-bin",
+        ]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=self.root
+        )
+        _wait_until(self._ready, self.process, self.log)
+
+    def create_admin(self) -> None:
+        """The dashboard's admin, with a password, on the loopback addresses; root keeps only
+        the socket (for nothing but this fixture)."""
+        connection = self._socket_connection()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT User, Host FROM mysql.user WHERE User IN ('root', '')")
+            for user, host in cursor.fetchall():
+                if (user, host) != ("root", "localhost"):
+                    cursor.execute("DROP USER %s@%s", (user, host))
+            for host in _LOOPBACK_HOSTS:
+                account = (self.admin_user, host)
+                cursor.execute("CREATE USER %s@%s IDENTIFIED BY %s", (*account, self.password))
+                cursor.execute("GRANT ALL PRIVILEGES ON *.* TO %s@%s WITH GRANT OPTION", account)
+        connection.close()
+
+    def stop(self) -> None:
+        _stop(self.process, signal.SIGTERM)
+
+    @contextmanager
+    def stopped(self) -> Iterator[None]:
+        """The server down for the block, then up again with the same port and data."""
+        self.stop()
+        try:
+            yield
+        finally:
+            self.start()
+
+    @property
+    def admin_url(self) -> str:
+        password = quote(self.password, safe="")
+        return f"mysql://{self.admin_user}:{password}@127.0.0.1:{self.port}/"
 
 
 @pytest.fixture(scope="session")
-def mariadb_endpoint() -> Endpoint:
-    """The machine's MariaDB on 127.0.0.1:3306, root without a password."""
+def mariadb_endpoint(_test_network: _TestNetworkState) -> Iterator[Endpoint]:
+    """A MariaDB server of our own for the session: an admin with a password, TLS from the
+    suite's certificates (plain connections admitted too), on 127.0.0.1, ::1 and the test
+    network's host addresses. Without MariaDB's server binaries, the machine's MariaDB on
+    127.0.0.1:3306 (root without a password) stands in."""
+    programs = _mariadb_programs()
+    if programs is None:
+        yield _machine_mariadb()
+        return
+    started = time.perf_counter()
+    with _directory("mariadb") as root:
+        server = MariaDBServer(programs, root, _addresses(_test_network))
+        try:
+            certificates = server.initialize()
+            server.start()
+            server.create_admin()
+            logger.info("MariaDB ready in %.2f s", time.perf_counter() - started)
+            yield Endpoint(
+                Engine.MARIADB,
+                "127.0.0.1",
+                server.port,
+                server.admin_url,
+                admin_user=server.admin_user,
+                admin_password=server.password,
+                ca_file=str(certificates.ca),
+                addresses=tuple(server.addresses),
+                server=server,
+            )
+        finally:
+            server.stop()
+
+
+def _machine_mariadb() -> Endpoint:
     host, port = "127.0.0.1", int(os.environ.get("MARIADB_PORT", "3306"))
     if not _listening(host, port):
-        _unavailable(f"no MariaDB listening on {host}:{port}.")
-    return Endpoint(Engine.MARIADB, host, port, f"mysql://root@{host}:{port}/")
+        _unavailable(f"no mariadbd to start and no MariaDB listening on {host}:{port}.")
+    return Endpoint(
+        Engine.MARIADB, host, port, f"mysql://root@{host}:{port}/", "root", addresses=(host,)
+    )
+
+
+# Redis, and servers registered in the dashboard ------------------------------------------------
 
 
 @pytest.fixture(scope="session")
@@ -124,7 +541,7 @@ def redis_endpoint() -> Endpoint:
     host, port = "127.0.0.1", int(os.environ.get("REDIS_PORT", "6379"))
     if not _listening(host, port):
         _unavailable(f"no Redis listening on {host}:{port}.")
-    return Endpoint(Engine.REDIS, host, port, f"redis://{host}:{port}/0")
+    return Endpoint(Engine.REDIS, host, port, f"redis://{host}:{port}/0", addresses=(host,))
 
 
 def register(endpoint: Endpoint, region, *, public: bool = True) -> DatabaseServer:
