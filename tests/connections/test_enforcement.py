@@ -238,6 +238,8 @@ class TestMariaDB:
                 password=database.password.encode(),
                 database=database.database_name,
                 connect_timeout=5,
+                # A plain client: PyMySQL takes TLS whenever the server offers it.
+                ssl_disabled=True,
             ).close()
         except pymysql.MySQLError:
             return False
