@@ -1,4 +1,5 @@
-"""The activity log's one entry point: every change in the dashboard goes through :func:`record`."""
+"""The activity log's one entry point: every change in the domain goes through :func:`record`,
+called by the domain function that makes the change, never by a view or a command."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -6,7 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 
-from connections.models import Activity, Team
+from connections.models import Activity, ActivityKind, Team
 
 # A key naming one of these is a programming error: the log must never hold a secret.
 SECRET_WORDS = ("password", "secret", "token", "admin_url", "value")
@@ -24,21 +25,24 @@ def _check_no_secret(changes: Mapping[str, Any], path: str = "") -> None:
 def record(
     actor: AbstractBaseUser | None,
     team: Team,
-    verb: str,
+    kind: ActivityKind,
     target: models.Model | None = None,
     **changes: Any,
 ) -> Activity:
-    """Record that ``actor`` did ``verb`` to ``target`` in ``team``, with what changed.
+    """Record that ``actor`` made a change of ``kind`` to ``target`` in ``team``, with what
+    changed; ``actor`` None means the system (or a deploy pipeline) did.
 
-    ``changes`` must be JSON-serialisable and may not name a secret (see ``SECRET_WORDS``):
-    record *that* a password changed, never the password.
+    ``kind`` must be an :class:`ActivityKind` (free text raises ``ValueError``). ``changes`` must
+    be JSON-serialisable and may not name a secret (see ``SECRET_WORDS``): record *that* a
+    password changed, never the password.
     """
+    kind = ActivityKind(kind)
     _check_no_secret(changes)
     return Activity.objects.create(
         team=team,
         actor=actor,
         actor_name=actor.get_username() if actor is not None else "system",
-        verb=verb,
+        verb=kind.value,
         target_type=target._meta.model_name if target is not None else "",
         target_id=target.pk if target is not None else None,
         target_label=str(target) if target is not None else "",

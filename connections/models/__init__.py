@@ -1,7 +1,7 @@
 """Every model of the domain, importable from one place."""
 
 from connections.engines import Engine
-from connections.models.activity import Activity
+from connections.models.activity import Activity, ActivityKind
 from connections.models.base import (
     IDENTIFIER_BASE_LENGTH,
     IDENTIFIER_PATTERN,
@@ -39,6 +39,7 @@ __all__ = [
     "RESERVED_KEYS",
     "SLUG_PATTERN",
     "Activity",
+    "ActivityKind",
     "Application",
     "Connection",
     "Database",

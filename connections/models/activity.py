@@ -1,9 +1,52 @@
 """The activity log: who did what, when; written only through :mod:`connections.activity`."""
 
+import enum
+
 from django.conf import settings
 from django.db import models
 
 from connections.models.teams import Team
+
+
+class ActivityKind(enum.StrEnum):
+    """Every kind of change the log records. The value is the stored verb and what the feed
+    shows between the actor and the target ("olivia *connected* Shop PostgreSQL")."""
+
+    # Applications
+    CREATED_APPLICATION = "created application"
+    CHANGED_COMMANDS = "changed the commands of"
+    CHANGED_PORT = "changed the internal port of"
+    MOVED_BUILD_STEPS = "moved database steps to the start command of"
+    DEPLOYED = "deployed"
+    # Variables
+    ADDED_VARIABLE = "added variable"
+    EDITED_VARIABLE = "edited variable"
+    DELETED_VARIABLE = "deleted variable"
+    REVEALED_VARIABLE = "revealed variable"
+    LINKED_COPIED_PASSWORD = "linked a copied password of"  # noqa: S105 (a verb)
+    # Connections
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    ADDED_EXTERNAL_BUILD_VARIABLES = "added build variables from the external details of"
+    # Databases
+    CREATED_DATABASE = "created database"
+    PROVISIONED_DATABASE = "provisioned database"
+    DELETED_DATABASE = "deleted database"
+    CHANGED_PASSWORD = "changed the password of"  # noqa: S105 (a verb)
+    REVEALED_CREDENTIALS = "revealed the credentials of"
+    # Network exposure
+    TURNED_ON_FORCE_TLS = "turned on Force TLS for"
+    TURNED_OFF_FORCE_TLS = "turned off Force TLS for"
+    TURNED_ON_INTERNET_ACCESS = "turned on Internet access for"
+    TURNED_OFF_INTERNET_ACCESS = "turned off Internet access for"
+    ADDED_FIREWALL_RULE = "added firewall rule to"
+    REMOVED_FIREWALL_RULE = "removed firewall rule from"
+    ADDED_MANAGED_RULE = "added managed rule to"
+    REMOVED_MANAGED_RULE = "removed managed rule from"
+    UPDATED_INTERNET_EXPOSURE = "updated Internet exposure of"
+    # Deploy tokens
+    CREATED_DEPLOY_TOKEN = "created deploy token"  # noqa: S105 (a verb)
+    REVOKED_DEPLOY_TOKEN = "revoked deploy token"  # noqa: S105 (a verb)
 
 
 class Activity(models.Model):
@@ -15,7 +58,7 @@ class Activity(models.Model):
     )
     # Kept as text so the record still reads right after the user or the target is deleted.
     actor_name = models.CharField(max_length=150)
-    verb = models.CharField(max_length=60)
+    verb = models.CharField(max_length=60)  # an ActivityKind
     target_type = models.CharField(max_length=40, blank=True)
     target_id = models.PositiveBigIntegerField(null=True, blank=True)
     target_label = models.CharField(max_length=200, blank=True)

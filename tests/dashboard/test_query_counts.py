@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from connections import activity
+from connections.models import ActivityKind
 
 
 def _queries(client, url: str) -> int:
@@ -32,10 +33,10 @@ def test_list_pages_do_not_grow_with_rows(request, developer_client, url_name, f
 
 def test_activity_page_does_not_grow_with_records(developer_client, team, developer):
     url = reverse("team_activity", args=["acme"])
-    activity.record(developer, team, "did one thing")
+    activity.record(developer, team, ActivityKind.CREATED_APPLICATION)
     one = _queries(developer_client, url)
     for number in range(30):
-        activity.record(developer, team, f"did thing {number}")
+        activity.record(developer, team, ActivityKind.CHANGED_PORT, number=number)
     assert _queries(developer_client, url) == one
 
 
