@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from connections import enforcement, exposure, servers, tokens
+from connections import enforcement, network, servers, tokens
 from connections.engines import admin_url_problem
 from connections.masking import mask_url
 from connections.models import (
@@ -212,19 +212,19 @@ class RegionRangeForm(forms.ModelForm):
 
     def clean_network(self) -> str:
         try:
-            network = exposure.parse_network(self.cleaned_data["network"])
-        except exposure.InvalidNetwork as error:
+            parsed = network.parse_network(self.cleaned_data["network"])
+        except network.InvalidNetwork as error:
             raise forms.ValidationError(str(error)) from None
         others = RegionRange.objects.exclude(pk=self.instance.pk).select_related("region")
         region = self.cleaned_data.get("region")
         for other in others:
-            if other.ip_network.version == network.version and other.ip_network.overlaps(network):
+            if other.ip_network.version == parsed.version and other.ip_network.overlaps(parsed):
                 if region is not None and other.region_id == region.pk:
                     message = f"It overlaps {other.network}, already a range of this region."
                 else:
                     message = f"It overlaps {other.network}, a range of {other.region.name}."
                 raise forms.ValidationError(message)
-        return str(network)
+        return str(parsed)
 
 
 @admin.register(RegionRange)
@@ -241,20 +241,20 @@ class RegionRangeAdmin(admin.ModelAdmin):
         self, request: HttpRequest, obj: RegionRange, form: object, change: bool
     ) -> None:
         super().save_model(request, obj, form, change)
-        exposure.resync_internet_access(request.user)
+        network.resync_internet_access(request.user)
         enforcement.enforce_region(obj.region)
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: RegionRange) -> None:
         super().delete_model(request, obj)
-        exposure.resync_internet_access(request.user)
+        network.resync_internet_access(request.user)
         enforcement.enforce_region(obj.region)
 
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         regions = {item.region for item in queryset.select_related("region")}
         super().delete_queryset(request, queryset)
-        exposure.resync_internet_access(request.user)
+        network.resync_internet_access(request.user)
         for region in regions:
             enforcement.enforce_region(region)
 

@@ -19,8 +19,8 @@ from django.utils import timezone
 from connections import activity
 from connections.engines import ClientTarget, EngineError, engine_for
 from connections.environment import bump_environments, connection_url, endpoint
-from connections.exposure import reachable_from_internet
 from connections.models import Application, Database, Engine, Variable
+from connections.network import reachable_from_internet
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +163,6 @@ def cli_command(database: Database, *, external: bool) -> str:
 
 def external_details_available(database: Database) -> bool:
     """Whether the external connection details can work: the database is reachable from the
-    Internet (the one notion, see :mod:`connections.exposure`) and its server has a public
+    Internet (the one notion, see :mod:`connections.network`) and its server has a public
     endpoint."""
     return reachable_from_internet(database) and database.public_endpoint is not None

@@ -20,9 +20,9 @@ from django.db.models import QuerySet
 from django.tasks import task
 from django.utils import timezone
 
-from connections import exposure
 from connections.engines import Access, CannotEnforce, EngineError, engine_for
 from connections.models import Database, DatabaseServer, ExposureState, Region, ResourceModel
+from connections.network.policy import load_firewall
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def access_of(database: Database) -> Access:
     return Access(
         database_name=database.database_name,
         users={database.username: database.password},
-        networks=tuple(exposure.load_firewall(database).allowed_networks()),
+        networks=tuple(load_firewall(database).allowed_networks()),
         force_tls=force_tls,
     )
 
@@ -49,7 +49,7 @@ def access_of(database: Database) -> Access:
 def nftables_rules(database: Database) -> str:
     """Host-firewall lines that admit exactly the database's allowed sources to its port, for
     an engine that cannot filter sources itself (Redis), on a server that holds only it."""
-    networks = exposure.load_firewall(database).allowed_networks()
+    networks = load_firewall(database).allowed_networks()
     port = database.internal_port
     lines = ["table inet harbor {", "  chain input {", "    type filter hook input priority 0;"]
     for family, version in (("ip", 4), ("ip6", 6)):

@@ -15,14 +15,13 @@ from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
 from connections.credentials import PasswordChangeFailed
 from connections.errors import Refused
-from connections.exposure import ExposureRefused
 from connections.linking import ConnectionRefused
 from dashboard.http import AuthedRequest, TeamRequest
 
 # What the domain raises to refuse a change, its message written for the user; ``field``, when
-# the exception has one, names the form field the message belongs next to. The three after
+# the exception has one, names the form field the message belongs next to. The two after
 # Refused are refusals that do not derive from it yet; they go once they do.
-REFUSALS = (Refused, ExposureRefused, PasswordChangeFailed, ConnectionRefused)
+REFUSALS = (Refused, PasswordChangeFailed, ConnectionRefused)
 
 
 def modal(

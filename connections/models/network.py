@@ -48,7 +48,7 @@ class FirewallRule(models.Model):
 
     Either a CIDR range (IPv4 or IPv6, stored normalised, so it is a pg_hba.conf address and a
     MariaDB host pattern as it stands) or a managed rule that allows a whole platform region
-    through that region's ranges. Changed only through :mod:`connections.exposure`, which keeps
+    through that region's ranges. Changed only through :mod:`connections.network`, which keeps
     the database's ``internet_access`` equal to "some rule admits an address outside the
     platform".
     """

@@ -1,10 +1,20 @@
 """Forms of the database's Network tab: firewall rules and the reachability check. They parse
-what was typed; :mod:`connections.exposure` decides, and its refusals land next to the field."""
+what was typed; :mod:`connections.network` decides, and its refusals land next to the field."""
 
 from django import forms
 
-from connections import exposure
 from connections.models import Application, Region
+from connections.network import (
+    MAX_INPUT_LENGTH,
+    MAX_LABEL_LENGTH,
+    ExposureRefused,
+    Firewall,
+    InvalidNetwork,
+    Verdict,
+    clean_rule_label,
+    parse_address,
+    parse_network,
+)
 
 
 class RuleForm(forms.Form):
@@ -12,14 +22,14 @@ class RuleForm(forms.Form):
 
     network = forms.CharField(
         label="IP range or address",
-        max_length=exposure.MAX_INPUT_LENGTH,
+        max_length=MAX_INPUT_LENGTH,
         help_text="IPv4 or IPv6, e.g. 203.0.113.0/24, 2001:db8::/48, or 198.51.100.7 alone.",
         widget=forms.TextInput(
             attrs={"spellcheck": "false", "autocomplete": "off", "placeholder": "203.0.113.0/24"}
         ),
     )
     label = forms.CharField(
-        max_length=exposure.MAX_LABEL_LENGTH,
+        max_length=MAX_LABEL_LENGTH,
         help_text="Who or what connects from there, e.g. Office VPN or Metabase.",
         widget=forms.TextInput(attrs={"placeholder": "Office VPN"}),
     )
@@ -27,14 +37,14 @@ class RuleForm(forms.Form):
 
     def clean_network(self) -> str:
         try:
-            return str(exposure.parse_network(self.cleaned_data["network"]))
-        except exposure.InvalidNetwork as error:
+            return str(parse_network(self.cleaned_data["network"]))
+        except InvalidNetwork as error:
             raise forms.ValidationError(str(error)) from None
 
     def clean_label(self) -> str:
         try:
-            return exposure.clean_label(self.cleaned_data["label"])
-        except exposure.ExposureRefused as refusal:
+            return clean_rule_label(self.cleaned_data["label"])
+        except ExposureRefused as refusal:
             raise forms.ValidationError(str(refusal)) from None
 
     @property
@@ -64,7 +74,7 @@ class ReachabilityForm(forms.Form):
     address = forms.CharField(
         label="Address",
         required=False,
-        max_length=exposure.MAX_INPUT_LENGTH,
+        max_length=MAX_INPUT_LENGTH,
         widget=forms.TextInput(
             attrs={"spellcheck": "false", "autocomplete": "off", "placeholder": "203.0.113.7"}
         ),
@@ -85,12 +95,12 @@ class ReachabilityForm(forms.Form):
             data["application"] = self.applications[data["source"]]
         elif "address" in data:
             try:
-                data["address"] = exposure.parse_address(data["address"])
-            except exposure.InvalidNetwork as error:
+                data["address"] = parse_address(data["address"])
+            except InvalidNetwork as error:
                 self.add_error("address", str(error))
         return data
 
-    def verdict(self, firewall: exposure.Firewall) -> exposure.Verdict:
+    def verdict(self, firewall: Firewall) -> Verdict:
         data = self.cleaned_data
         if "application" in data:
             return firewall.for_application(data["application"])

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
-from connections import exposure, linking
+from connections import linking, network
 from connections.models import Application, Connection, Database
 from dashboard.access import get_application_for_user, get_database_for_user
 from dashboard.forms.connections import ConnectionForm
@@ -37,7 +37,7 @@ def _connection_modal(
         form = ConnectionForm(request.POST or None, application=application, database=database)
 
     def submit() -> HttpResponse | None:
-        verdict = exposure.reachability_for_application(form.application, form.database)
+        verdict = network.reachability_for_application(form.application, form.database)
         if not (verdict.allowed or form.cleaned_data["acknowledged"]):
             context["warning"] = verdict  # warn before saving; the next submit goes ahead
             return None
@@ -50,13 +50,13 @@ def _connection_modal(
     return modal(request, template, context, back=page, form=form, submit=submit)
 
 
-def _unreachable(application: Application, database: Database) -> exposure.Verdict | None:
-    verdict = exposure.reachability_for_application(application, database)
+def _unreachable(application: Application, database: Database) -> network.Verdict | None:
+    verdict = network.reachability_for_application(application, database)
     return None if verdict.allowed else verdict
 
 
 @transaction.atomic
-def _connect(request: AuthedRequest, form: ConnectionForm, verdict: exposure.Verdict) -> bool:
+def _connect(request: AuthedRequest, form: ConnectionForm, verdict: network.Verdict) -> bool:
     """Connect, and add the managed rule the warning offered when the user kept it ticked.
 
     Returns whether the rule was added."""
@@ -64,7 +64,7 @@ def _connect(request: AuthedRequest, form: ConnectionForm, verdict: exposure.Ver
     linking.connect(request.user, form.application, form.database, keys)
     if verdict.allowed or not verdict.suggested_region or not form.cleaned_data["add_rule"]:
         return False
-    exposure.add_region_rule(request.user, form.database, verdict.suggested_region)
+    network.add_region_rule(request.user, form.database, verdict.suggested_region)
     return True
 
 

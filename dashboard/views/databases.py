@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import activity, changes, credentials, exposure, provisioning
+from connections import activity, changes, credentials, network, provisioning
 from connections.engines import EngineError, engine_for
 from connections.environment import connection_url
 from connections.errors import Refused
@@ -60,7 +60,7 @@ def database_create(request: TeamRequest, team: str) -> HttpResponse:
 @login_required
 def database_detail(request: TeamRequest, team: str, db: str) -> HttpResponse:
     database = get_database_for_user(request, team, db)
-    connections = exposure.connection_verdicts(database)
+    connections = network.connection_verdicts(database)
     context = {
         "database": database,
         "tab": "overview",
@@ -68,7 +68,7 @@ def database_detail(request: TeamRequest, team: str, db: str) -> HttpResponse:
         "mask": MASK,
         "external": credentials.external_details_available(database),
         "unreachable": sum(not verdict.allowed for _, verdict in connections),
-        "dedicated": exposure.is_dedicated(database),
+        "dedicated": network.is_dedicated(database),
     }
     if database.server is None:
         context["missing_server"] = provisioning.missing_server(database)

@@ -1,7 +1,8 @@
 """The database's Network tab: who may reach it and why, Force TLS, Internet access and the
-firewall rules. Views parse, authorise, call :mod:`connections.exposure` and render; every
+firewall rules. Views parse, authorise, call :mod:`connections.network` and render; every
 change is a POST answered, for htmx, with ``networkChanged`` so the tab refreshes itself."""
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -13,8 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 from django_htmx.http import trigger_client_event
 
-from connections import enforcement, exposure
+from connections import enforcement, network
+from connections.errors import Refused
 from connections.models import Application, Database, Engine, FirewallRule, Region, Variable
+from connections.network import IPNetwork
 from dashboard.access import get_database_for_user
 from dashboard.forms.network import ManagedRuleForm, ReachabilityForm, RuleForm
 from dashboard.htmx import close_modal, modal, render_modal, render_page
@@ -28,7 +31,7 @@ def network_page(database: Database) -> str:
     return reverse("database_network", args=[database.team.slug, database.slug])
 
 
-def network_size(network: exposure.IPNetwork) -> str:
+def network_size(network: IPNetwork) -> str:
     """How much a range admits, in words: one address, 256 addresses, an IPv6 /48."""
     if network.prefixlen == 0:
         return f"Every IPv{network.version} address: everyone"
@@ -50,6 +53,15 @@ def _wanted_state(request: TeamRequest, current: bool) -> bool:
     return not current
 
 
+def _refusal(check: Callable[[], None]) -> Refused | None:
+    """What ``check`` refuses, to show before anyone confirms; None when it passes."""
+    try:
+        check()
+    except Refused as refusal:
+        return refusal
+    return None
+
+
 def _connected_applications(database: Database) -> list[Application]:
     return [c.application for c in database.connections.select_related("application")]
 
@@ -60,7 +72,7 @@ def _connected_applications(database: Database) -> list[Application]:
 @login_required
 def database_network(request: TeamRequest, team: str, db: str) -> HttpResponse:
     database = get_database_for_user(request, team, db)
-    firewall = exposure.load_firewall(database)
+    firewall = network.load_firewall(database)
     applications = list(database.team.applications.select_related("region"))
     form = ReachabilityForm(
         request.GET if "source" in request.GET else None, applications=applications
@@ -69,8 +81,8 @@ def database_network(request: TeamRequest, team: str, db: str) -> HttpResponse:
     context = {
         "database": database,
         "tab": "network",
-        "dedicated": exposure.is_dedicated(database),
-        "defaults": exposure.defaults_for(database),
+        "dedicated": network.is_dedicated(database),
+        "defaults": network.defaults_for(database),
         "region_verdict": firewall.for_region(database.region),
         "internet_rules": firewall.internet_rules(),
         "rows": [
@@ -84,7 +96,7 @@ def database_network(request: TeamRequest, team: str, db: str) -> HttpResponse:
             for rule in firewall.rules
         ],
         "home_ranges": firewall.ranges_by_region.get(database.region_id, []),
-        "connections": exposure.connection_verdicts(database, firewall),
+        "connections": network.connection_verdicts(database, firewall),
         "form": form,
         "verdict": verdict,
         "nftables": enforcement.nftables_rules(database) if database.engine == Engine.REDIS else "",
@@ -105,7 +117,7 @@ def force_tls(request: TeamRequest, team: str, db: str) -> HttpResponse:
     page = network_page(database)
 
     def submit() -> HttpResponse:
-        exposure.set_force_tls(request.user, database, on)
+        network.set_force_tls(request.user, database, on)
         if not (then_internet and on):
             return close_modal(request, page, CHANGED)
         # Turned on on the way to Internet access: carry on to that modal.
@@ -119,10 +131,10 @@ def force_tls(request: TeamRequest, team: str, db: str) -> HttpResponse:
     def shown() -> dict[str, Any]:
         return {
             "database": database,
-            "dedicated": exposure.is_dedicated(database),
+            "dedicated": network.is_dedicated(database),
             "on": on,
             "unchanged": on == database.force_tls,
-            "refusal": exposure.force_tls_refusal(database, on),
+            "refusal": _refusal(partial(network.check_force_tls, database, on)),
             "then_internet": then_internet,
             "applications": _connected_applications(database),
             "tls_hint": Engine(database.engine).spec.tls_hint,
@@ -140,7 +152,7 @@ def internet_access(request: TeamRequest, team: str, db: str) -> HttpResponse:
     page = network_page(database)
 
     def submit() -> HttpResponse:
-        exposure.set_internet_access(request.user, database, on)
+        network.set_internet_access(request.user, database, on)
         return close_modal(request, page, CHANGED)
 
     shown = partial(_internet_context, database, on)
@@ -158,10 +170,10 @@ def _internet_context(database: Database, on: bool) -> dict[str, Any]:
     )
     return {
         "database": database,
-        "dedicated": exposure.is_dedicated(database),
+        "dedicated": network.is_dedicated(database),
         "on": on,
         "unchanged": on == database.internet_access,
-        "refusal": exposure.internet_access_refusal(database, on),
+        "refusal": _refusal(partial(network.check_internet_access, database, on)),
         "endpoint": database.public_endpoint,
         "external_builds": external_builds,
     }
@@ -180,7 +192,7 @@ def rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
 
     def submit() -> HttpResponse:
         data = form.cleaned_data
-        exposure.add_cidr_rule(
+        network.add_cidr_rule(
             request.user,
             database,
             data["network"],
@@ -189,7 +201,7 @@ def rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
         )
         return close_modal(request, page, CHANGED)
 
-    context = {"database": database, "dedicated": exposure.is_dedicated(database)}
+    context = {"database": database, "dedicated": network.is_dedicated(database)}
     return modal(request, "network/rule_modal.html", context, back=page, form=form, submit=submit)
 
 
@@ -199,7 +211,7 @@ def managed_rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Add the managed rule of a platform region; the database's own region is offered first."""
     database = get_database_for_user(request, team, db, change=True)
     page = network_page(database)
-    firewall = exposure.load_firewall(database)
+    firewall = network.load_firewall(database)
     taken = {rule.region_id for rule in firewall.rules if rule.is_managed}
     regions = sorted(
         (region for region in Region.objects.all() if region.pk not in taken),
@@ -209,12 +221,12 @@ def managed_rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     form = ManagedRuleForm(request.POST or None, regions=regions, initial={"region": wanted})
 
     def submit() -> HttpResponse:
-        exposure.add_region_rule(request.user, database, form.cleaned_data["region"])
+        network.add_region_rule(request.user, database, form.cleaned_data["region"])
         return close_modal(request, page, CHANGED)
 
     context = {
         "database": database,
-        "dedicated": exposure.is_dedicated(database),
+        "dedicated": network.is_dedicated(database),
         "choices": [
             {
                 "region": region,
@@ -240,11 +252,11 @@ def rule_remove(request: TeamRequest, team: str, db: str, rule: str) -> HttpResp
     target.database = database
 
     def submit() -> HttpResponse:
-        exposure.remove_rule(request.user, target)
+        network.remove_rule(request.user, target)
         return close_modal(request, page, CHANGED)
 
     def shown() -> dict[str, Any]:
-        firewall = exposure.load_firewall(database)
+        firewall = network.load_firewall(database)
         after = firewall.without(target)
         return {
             "database": database,
@@ -252,7 +264,7 @@ def rule_remove(request: TeamRequest, team: str, db: str, rule: str) -> HttpResp
             "networks": firewall.networks_of(target),
             "losing": [
                 connection.application
-                for connection, verdict in exposure.connection_verdicts(database, firewall)
+                for connection, verdict in network.connection_verdicts(database, firewall)
                 if verdict.allowed and not after.for_application(connection.application).allowed
             ],
             "closes_internet": database.internet_access and not after.reachable_from_internet(),

@@ -15,10 +15,17 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 
-from connections import enforcement, exposure, provisioning
+from connections import enforcement, provisioning
 from connections.engines import engine_for
 from connections.engines.postgresql import BEGIN, END, managed_block
 from connections.models import Activity, Database, DatabaseServer, ExposureState
+from connections.network import (
+    ExposureRefused,
+    add_cidr_rule,
+    remove_rule,
+    set_force_tls,
+    set_internet_access,
+)
 from tests.servers import create_on_server, offered_version, register
 
 # Changes reach the servers once their transaction commits, as in production.
@@ -110,15 +117,15 @@ class TestPostgreSQL:
 
     def test_a_rule_that_matches_admits_and_removing_it_refuses_again(self, on_pg, developer):
         database = on_pg(resource_model="dedicated", force_tls=False)
-        rule = exposure.add_cidr_rule(developer, database, "127.0.0.1", "this machine")
+        rule = add_cidr_rule(developer, database, "127.0.0.1", "this machine")
         assert _pg_connects(_fresh(database))
-        exposure.remove_rule(developer, rule)
+        remove_rule(developer, rule)
         assert not _pg_connects(_fresh(database))
         assert _fresh(database).exposure_state == ExposureState.APPLIED
 
     def test_a_rule_that_does_not_match_still_refuses(self, on_pg, developer):
         database = on_pg(resource_model="dedicated", force_tls=False)
-        exposure.add_cidr_rule(developer, database, "127.0.0.2", "another host here")
+        add_cidr_rule(developer, database, "127.0.0.2", "another host here")
         assert _fresh(database).exposure_state == ExposureState.APPLIED
         assert not _pg_connects(_fresh(database))
 
@@ -153,7 +160,7 @@ class TestPostgreSQL:
         server = database.server
         real_url = server.admin_url
         DatabaseServer.objects.filter(pk=server.pk).update(admin_url=CLOSED_PORT_URL)
-        exposure.add_cidr_rule(developer, _fresh(database), "127.0.0.1", "this machine")
+        add_cidr_rule(developer, _fresh(database), "127.0.0.1", "this machine")
         pending = _fresh(database)
         assert pending.exposure_state == ExposureState.PENDING
         assert pending.exposure_problem == "Cannot reach the server."
@@ -258,7 +265,7 @@ class TestMariaDB:
 
     def test_force_tls_requires_ssl_on_every_account(self, on_maria, developer):
         database = on_maria()
-        exposure.set_force_tls(developer, database, True)
+        set_force_tls(developer, database, True)
         accounts = self._accounts(database)
         if _fresh(database).server.supports_tls:
             assert set(accounts.values()) == {"ANY"}
@@ -268,14 +275,14 @@ class TestMariaDB:
 
     def test_internet_access_is_the_percent_account_only(self, on_maria, developer):
         database = on_maria()
-        exposure.set_force_tls(developer, database, True)
-        exposure.set_internet_access(developer, _fresh(database), True)
+        set_force_tls(developer, database, True)
+        set_internet_access(developer, _fresh(database), True)
         assert list(self._accounts(database)) == ["%"]
 
     def test_an_ipv6_range_is_refused_with_the_reason(self, on_maria, developer):
         database = on_maria(resource_model="dedicated")
-        with pytest.raises(exposure.ExposureRefused, match="IPv6 range") as refused:
-            exposure.add_cidr_rule(developer, database, "2001:db8::/48", "office v6")
+        with pytest.raises(ExposureRefused, match="IPv6 range") as refused:
+            add_cidr_rule(developer, database, "2001:db8::/48", "office v6")
         assert refused.value.field == "network"
         assert not database.firewall_rules.exists()
 

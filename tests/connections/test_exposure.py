@@ -8,8 +8,6 @@ from django.db import IntegrityError, transaction
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from connections import exposure
-from connections.exposure import Decider, ExposureRefused, Firewall, InvalidNetwork
 from connections.models import (
     Activity,
     Connection,
@@ -18,6 +16,31 @@ from connections.models import (
     Region,
     RegionRange,
     Variable,
+)
+from connections.network import (
+    IPV4_MAPPED,
+    Decider,
+    ExposureRefused,
+    Firewall,
+    InvalidNetwork,
+    IPAddress,
+    IPNetwork,
+    add_cidr_rule,
+    add_region_rule,
+    connection_verdicts,
+    defaults_for,
+    load_firewall,
+    mariadb_access,
+    parse_address,
+    parse_network,
+    pg_hba_lines,
+    reachability_for_address,
+    reachability_for_application,
+    reachable_from_internet,
+    remove_rule,
+    resync_internet_access,
+    set_force_tls,
+    set_internet_access,
 )
 
 # fra1 (the database's region) and nyc1 have one IPv4 and one IPv6 range each.
@@ -52,18 +75,18 @@ def _reload(database: Database) -> Database:
 
 
 def test_a_new_shared_database_is_reachable_from_its_region_only_without_tls(shared, region):
-    firewall = exposure.load_firewall(shared)
+    firewall = load_firewall(shared)
     assert firewall.for_region(region).allowed
-    assert not exposure.reachable_from_internet(shared)
+    assert not reachable_from_internet(shared)
     assert not shared.force_tls
 
 
 def test_a_new_dedicated_database_is_reachable_by_nothing_and_forces_tls(dedicated, region):
-    firewall = exposure.load_firewall(dedicated)
+    firewall = load_firewall(dedicated)
     assert not firewall.for_region(region).allowed
-    assert not exposure.reachable_from_internet(dedicated)
+    assert not reachable_from_internet(dedicated)
     assert dedicated.force_tls
-    assert exposure.defaults_for(dedicated).allowlist
+    assert defaults_for(dedicated).allowlist
 
 
 # Reachability as a table ---------------------------------------------------------------------
@@ -175,7 +198,7 @@ def test_reachability_table(
         for network in CIDR_RULES:
             FirewallRule.objects.create(database=database, network=network, label="Office")
     database = _reload(database)
-    firewall = exposure.load_firewall(database)
+    firewall = load_firewall(database)
     verdicts = {
         "same": firewall.for_application(make_application(region=region)),
         "other": firewall.for_application(make_application(region=other_region)),
@@ -188,10 +211,10 @@ def test_reachability_table(
 
 
 def test_the_table_functions_agree_with_the_firewall(dedicated, make_application, region):
-    exposure.add_region_rule(None, dedicated, region)
+    add_region_rule(None, dedicated, region)
     app = make_application(region=region)
-    assert exposure.reachability_for_application(app, dedicated).rule.region == region
-    verdict = exposure.reachability_for_address(dedicated, "10.20.1.1", tls=True)
+    assert reachability_for_application(app, dedicated).rule.region == region
+    verdict = reachability_for_address(dedicated, "10.20.1.1", tls=True)
     assert verdict.decided_by is Decider.FIREWALL_RULE
     assert verdict.tls_required
 
@@ -200,30 +223,30 @@ def test_the_table_functions_agree_with_the_firewall(dedicated, make_application
 
 
 def test_a_dedicated_database_names_the_missing_managed_rule(dedicated, make_application, region):
-    verdict = exposure.reachability_for_application(make_application(region=region), dedicated)
+    verdict = reachability_for_application(make_application(region=region), dedicated)
     assert verdict.decided_by is Decider.ALLOWLIST
     assert verdict.suggested_region == region
     assert "Add the managed rule for Frankfurt" in verdict.reason
 
 
 def test_the_most_specific_rule_is_the_one_named(dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.0.0/8", "Wide")
+    add_cidr_rule(None, dedicated, "203.0.0.0/8", "Wide")
     # The narrow rule is covered, so the dashboard would refuse it: plant it.
     FirewallRule.objects.create(database=dedicated, network="203.0.113.0/24", label="Narrow")
-    verdict = exposure.reachability_for_address(dedicated, "203.0.113.9", tls=True)
+    verdict = reachability_for_address(dedicated, "203.0.113.9", tls=True)
     assert verdict.rule.label == "Narrow"
     assert "“Narrow” (203.0.113.0/24)" in verdict.reason
 
 
 def test_force_tls_decides_a_connection_without_tls(dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
-    verdict = exposure.reachability_for_address(dedicated, "203.0.113.9", tls=False)
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    verdict = reachability_for_address(dedicated, "203.0.113.9", tls=False)
     assert verdict.decided_by is Decider.FORCE_TLS
     assert "Force TLS is on" in verdict.reason
 
 
 def test_a_shared_database_says_internet_access_decided(shared):
-    verdict = exposure.reachability_for_address(shared, "198.51.100.7", tls=True)
+    verdict = reachability_for_address(shared, "198.51.100.7", tls=True)
     assert verdict.decided_by is Decider.INTERNET_ACCESS
     assert "Internet access is off" in verdict.reason
 
@@ -231,18 +254,18 @@ def test_a_shared_database_says_internet_access_decided(shared):
 def test_an_application_elsewhere_is_allowed_when_ranges_cover_its_region(
     dedicated, make_application, other_region
 ):
-    exposure.add_cidr_rule(None, dedicated, "10.30.0.0/17", "Half of nyc1")
-    exposure.add_cidr_rule(None, dedicated, "10.30.128.0/17", "Other half")
-    exposure.add_cidr_rule(None, dedicated, "fd00:30::/32", "nyc1 v6")
+    add_cidr_rule(None, dedicated, "10.30.0.0/17", "Half of nyc1")
+    add_cidr_rule(None, dedicated, "10.30.128.0/17", "Other half")
+    add_cidr_rule(None, dedicated, "fd00:30::/32", "nyc1 v6")
     app = make_application(region=other_region)
-    verdict = exposure.reachability_for_application(app, dedicated)
+    verdict = reachability_for_application(app, dedicated)
     assert verdict.allowed
     assert {rule.label for rule in verdict.rules} == {"Half of nyc1", "Other half", "nyc1 v6"}
 
 
 def test_a_mapped_ipv6_address_is_checked_as_its_ipv4(dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
-    assert exposure.reachability_for_address(dedicated, "::ffff:203.0.113.9", tls=True).allowed
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    assert reachability_for_address(dedicated, "::ffff:203.0.113.9", tls=True).allowed
 
 
 # Reachability as a property --------------------------------------------------------------------
@@ -251,7 +274,7 @@ REGIONS = [Region(pk=number, slug=f"r{number}", name=f"Region {number}") for num
 
 
 @st.composite
-def networks(draw) -> exposure.IPNetwork:
+def networks(draw) -> IPNetwork:
     if draw(st.booleans()):
         address = draw(st.integers(0, 2**32 - 1))
         return ipaddress.IPv4Network((address, draw(st.integers(0, 32))), strict=False)
@@ -280,7 +303,7 @@ def dedicated_firewalls(draw) -> tuple[Firewall, dict[int, list], list]:
 
 
 @st.composite
-def addresses_near(draw, rules: list, region_ranges: dict) -> exposure.IPAddress:
+def addresses_near(draw, rules: list, region_ranges: dict) -> IPAddress:
     """Any address, or one at or next to the edge of a network the rules know."""
     known = [ipaddress.ip_network(r.network) for r in rules if not r.region_id]
     known += [n for group in region_ranges.values() for n in group]
@@ -344,12 +367,12 @@ def test_rules_cover_a_range_exactly_when_they_admit_each_of_its_addresses(cidrs
 
 def test_host_bits_are_refused_naming_the_network_it_probably_meant():
     with pytest.raises(InvalidNetwork, match=r"Did you mean the range 10\.0\.0\.0/8\?"):
-        exposure.parse_network("10.1.2.3/8")
+        parse_network("10.1.2.3/8")
 
 
 def test_host_bits_in_ipv6_name_the_network_too():
     with pytest.raises(InvalidNetwork, match=r"2001:db8::/32"):
-        exposure.parse_network("2001:db8::1/32")
+        parse_network("2001:db8::1/32")
 
 
 @pytest.mark.parametrize(
@@ -363,7 +386,7 @@ def test_host_bits_in_ipv6_name_the_network_too():
     ],
 )
 def test_ranges_and_addresses_are_normalised(text, normalised):
-    assert str(exposure.parse_network(text)) == normalised
+    assert str(parse_network(text)) == normalised
 
 
 @pytest.mark.parametrize(
@@ -382,17 +405,17 @@ def test_ranges_and_addresses_are_normalised(text, normalised):
 )
 def test_garbage_is_refused_with_a_sentence(text):
     with pytest.raises(InvalidNetwork):
-        exposure.parse_network(text)
+        parse_network(text)
 
 
 def test_an_ipv4_range_written_as_ipv6_is_refused_naming_the_ipv4():
     with pytest.raises(InvalidNetwork, match=r"enter 10\.0\.0\.0/8"):
-        exposure.parse_network("::ffff:10.0.0.0/104")
+        parse_network("::ffff:10.0.0.0/104")
 
 
-def _parse_or_sentence(text: str) -> exposure.IPNetwork | str:
+def _parse_or_sentence(text: str) -> IPNetwork | str:
     try:
-        return exposure.parse_network(text)
+        return parse_network(text)
     except InvalidNetwork as error:
         return str(error)
 
@@ -404,25 +427,25 @@ def test_any_text_is_a_network_or_a_sentence(text):
     if isinstance(outcome, str):
         assert outcome
     else:
-        assert exposure.parse_network(str(outcome)) == outcome
+        assert parse_network(str(outcome)) == outcome
 
 
 @given(networks(), st.integers(0, 2**128 - 1))
 def test_any_host_bits_name_the_enclosing_network(network, offset):
-    assume(network.version == 4 or not network.subnet_of(exposure.IPV4_MAPPED))
+    assume(network.version == 4 or not network.subnet_of(IPV4_MAPPED))
     inside = network.network_address + offset % network.num_addresses
     text = f"{inside}/{network.prefixlen}"
     if inside == network.network_address:
-        assert exposure.parse_network(text) == network
+        assert parse_network(text) == network
     else:
         with pytest.raises(InvalidNetwork, match=f"range {network}\\?"):
-            exposure.parse_network(text)
+            parse_network(text)
 
 
 @pytest.mark.parametrize("text", ["10.0.0.0/8", "", "not an address", "fe80::1%eth0"])
 def test_an_address_check_takes_one_address(text):
     with pytest.raises(InvalidNetwork):
-        exposure.parse_address(text)
+        parse_address(text)
 
 
 # Force TLS and Internet access -----------------------------------------------------------------
@@ -430,19 +453,19 @@ def test_an_address_check_takes_one_address(text):
 
 def test_internet_access_is_refused_while_force_tls_is_off(shared, developer):
     with pytest.raises(ExposureRefused, match="needs Force TLS on first") as refusal:
-        exposure.set_internet_access(developer, shared, True)
+        set_internet_access(developer, shared, True)
     assert refusal.value.needs_force_tls
     assert not _reload(shared).internet_access
     assert not Activity.objects.exists()
 
 
 def test_force_tls_then_internet_access_is_allowed_and_recorded(shared, developer):
-    assert exposure.set_force_tls(developer, shared, True)
-    assert exposure.set_internet_access(developer, shared, True)
+    assert set_force_tls(developer, shared, True)
+    assert set_internet_access(developer, shared, True)
     shared = _reload(shared)
     assert shared.force_tls
     assert shared.internet_access
-    assert exposure.reachable_from_internet(shared)
+    assert reachable_from_internet(shared)
     records = [(a.verb, a.changes) for a in Activity.objects.order_by("id")]
     assert records == [
         ("turned on Force TLS for", {"force_tls": True}),
@@ -451,48 +474,48 @@ def test_force_tls_then_internet_access_is_allowed_and_recorded(shared, develope
 
 
 def test_force_tls_cannot_be_turned_off_while_internet_access_is_on(shared, developer):
-    exposure.set_force_tls(developer, shared, True)
-    exposure.set_internet_access(developer, shared, True)
+    set_force_tls(developer, shared, True)
+    set_internet_access(developer, shared, True)
     with pytest.raises(ExposureRefused, match="Turn Internet access off first"):
-        exposure.set_force_tls(developer, shared, False)
+        set_force_tls(developer, shared, False)
     assert _reload(shared).force_tls
 
 
 def test_a_toggle_to_the_current_state_changes_and_records_nothing(shared, developer):
-    assert not exposure.set_force_tls(developer, shared, False)
-    assert not exposure.set_internet_access(developer, shared, False)
+    assert not set_force_tls(developer, shared, False)
+    assert not set_internet_access(developer, shared, False)
     assert not Activity.objects.exists()
 
 
 def test_a_refusal_reads_the_current_state_not_a_stale_copy(shared, developer):
     stale = _reload(shared)
-    exposure.set_force_tls(developer, shared, True)
-    exposure.set_internet_access(developer, shared, True)
+    set_force_tls(developer, shared, True)
+    set_internet_access(developer, shared, True)
     with pytest.raises(ExposureRefused):
-        exposure.set_force_tls(developer, stale, False)
+        set_force_tls(developer, stale, False)
 
 
 def test_a_dedicated_database_has_no_internet_switch(dedicated, developer):
     with pytest.raises(ExposureRefused, match="follows the firewall rules"):
-        exposure.set_internet_access(developer, dedicated, True)
+        set_internet_access(developer, dedicated, True)
 
 
 def test_dedicated_force_tls_cannot_go_off_while_a_rule_reaches_the_internet(dedicated, developer):
-    exposure.add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Office")
     with pytest.raises(ExposureRefused, match=r"“Office” \(203\.0\.113\.0/24\)"):
-        exposure.set_force_tls(developer, dedicated, False)
+        set_force_tls(developer, dedicated, False)
 
 
 def test_dedicated_force_tls_may_go_off_with_only_platform_rules(dedicated, developer, region):
-    exposure.add_region_rule(developer, dedicated, region)
-    assert exposure.set_force_tls(developer, dedicated, False)
+    add_region_rule(developer, dedicated, region)
+    assert set_force_tls(developer, dedicated, False)
 
 
 def test_turning_internet_off_marks_builds_using_external_details(
     shared, developer, make_application, region
 ):
-    exposure.set_force_tls(developer, shared, True)
-    exposure.set_internet_access(developer, shared, True)
+    set_force_tls(developer, shared, True)
+    set_internet_access(developer, shared, True)
     app = make_application(region=region)
     connection = Connection.objects.create(application=app, database=shared)
     Variable.objects.create(
@@ -504,7 +527,7 @@ def test_turning_internet_off_marks_builds_using_external_details(
         linked_field="host",
         external=True,
     )
-    exposure.set_internet_access(developer, shared, False)
+    set_internet_access(developer, shared, False)
     app.refresh_from_db()
     assert app.environment_version == 2
 
@@ -513,7 +536,7 @@ def test_turning_internet_off_marks_builds_using_external_details(
 
 
 def test_a_rule_beyond_the_platform_makes_a_dedicated_database_reachable(dedicated, developer):
-    rule = exposure.add_cidr_rule(developer, dedicated, "203.0.113.7", "Metabase")
+    rule = add_cidr_rule(developer, dedicated, "203.0.113.7", "Metabase")
     assert rule.network == "203.0.113.7/32"
     assert _reload(dedicated).internet_access
     assert Activity.objects.get().changes == {
@@ -524,14 +547,14 @@ def test_a_rule_beyond_the_platform_makes_a_dedicated_database_reachable(dedicat
 
 
 def test_a_rule_inside_the_platform_does_not_expose_to_the_internet(dedicated, developer):
-    exposure.add_cidr_rule(developer, dedicated, "10.30.1.0/24", "Part of nyc1")
+    add_cidr_rule(developer, dedicated, "10.30.1.0/24", "Part of nyc1")
     assert not _reload(dedicated).internet_access
 
 
 def test_removing_the_last_internet_rule_closes_the_database(dedicated, developer):
-    rule = exposure.add_cidr_rule(developer, dedicated, "2001:db8::/48", "Office v6")
+    rule = add_cidr_rule(developer, dedicated, "2001:db8::/48", "Office v6")
     rule.database = dedicated
-    exposure.remove_rule(developer, rule)
+    remove_rule(developer, rule)
     assert not _reload(dedicated).internet_access
     assert Activity.objects.first().changes == {
         "network": "2001:db8::/48",
@@ -541,35 +564,35 @@ def test_removing_the_last_internet_rule_closes_the_database(dedicated, develope
 
 
 def test_a_duplicate_is_reported(dedicated, developer):
-    exposure.add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Office")
     with pytest.raises(ExposureRefused, match="already in the allowlist as “Office”") as refusal:
-        exposure.add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Again")
+        add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Again")
     assert refusal.value.field == "network"
 
 
 def test_a_range_another_rule_covers_is_reported(dedicated, developer):
-    exposure.add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Office")
     with pytest.raises(ExposureRefused, match="already allowed by the rule “Office”"):
-        exposure.add_cidr_rule(developer, dedicated, "203.0.113.128/25", "Part")
+        add_cidr_rule(developer, dedicated, "203.0.113.128/25", "Part")
 
 
 def test_a_range_several_rules_cover_together_is_reported(dedicated, developer):
-    exposure.add_cidr_rule(developer, dedicated, "203.0.113.0/25", "Low")
-    exposure.add_cidr_rule(developer, dedicated, "203.0.113.128/25", "High")
+    add_cidr_rule(developer, dedicated, "203.0.113.0/25", "Low")
+    add_cidr_rule(developer, dedicated, "203.0.113.128/25", "High")
     with pytest.raises(ExposureRefused, match=r"“Low” .* and the rule “High”"):
-        exposure.add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Both")
+        add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Both")
 
 
 def test_a_range_a_managed_rule_covers_is_reported(dedicated, developer, region):
-    exposure.add_region_rule(developer, dedicated, region)
+    add_region_rule(developer, dedicated, region)
     with pytest.raises(ExposureRefused, match="the managed rule for Frankfurt"):
-        exposure.add_cidr_rule(developer, dedicated, "10.20.3.0/24", "Part of fra1")
+        add_cidr_rule(developer, dedicated, "10.20.3.0/24", "Part of fra1")
 
 
 def test_a_wider_rule_is_accepted_and_the_narrow_one_shown_redundant(dedicated, developer):
-    narrow = exposure.add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Office")
-    exposure.add_cidr_rule(developer, dedicated, "203.0.0.0/16", "Provider")
-    firewall = exposure.load_firewall(dedicated)
+    narrow = add_cidr_rule(developer, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(developer, dedicated, "203.0.0.0/16", "Provider")
+    firewall = load_firewall(dedicated)
     by_label = {rule.label: rule for rule in firewall.rules}
     assert [r.label for r in firewall.covered_by(by_label["Office"])] == ["Provider"]
     assert firewall.covered_by(by_label["Provider"]) == []
@@ -579,47 +602,47 @@ def test_a_wider_rule_is_accepted_and_the_narrow_one_shown_redundant(dedicated, 
 @pytest.mark.parametrize("network", ["0.0.0.0/0", "::/0"])
 def test_everyone_needs_a_confirmation_that_says_everyone(dedicated, developer, network):
     with pytest.raises(ExposureRefused, match="means everyone") as refusal:
-        exposure.add_cidr_rule(developer, dedicated, network, "Everyone")
+        add_cidr_rule(developer, dedicated, network, "Everyone")
     assert refusal.value.field == "confirm_everyone"
     assert not FirewallRule.objects.exists()
-    exposure.add_cidr_rule(developer, dedicated, network, "Everyone", everyone_confirmed=True)
+    add_cidr_rule(developer, dedicated, network, "Everyone", everyone_confirmed=True)
     assert FirewallRule.objects.get().network == network
 
 
 def test_a_rule_to_the_internet_needs_force_tls_on_first(dedicated, developer):
-    exposure.set_force_tls(developer, dedicated, False)
+    set_force_tls(developer, dedicated, False)
     with pytest.raises(ExposureRefused, match="needs Force TLS on first") as refusal:
-        exposure.add_cidr_rule(developer, dedicated, "198.51.100.0/24", "Partner")
+        add_cidr_rule(developer, dedicated, "198.51.100.0/24", "Partner")
     assert refusal.value.needs_force_tls
     assert not FirewallRule.objects.exists()
 
 
 def test_a_shared_database_has_no_firewall(shared, developer, region):
     with pytest.raises(ExposureRefused, match="no firewall"):
-        exposure.add_cidr_rule(developer, shared, "203.0.113.0/24", "Office")
+        add_cidr_rule(developer, shared, "203.0.113.0/24", "Office")
     with pytest.raises(ExposureRefused, match="no firewall"):
-        exposure.add_region_rule(developer, shared, region)
+        add_region_rule(developer, shared, region)
 
 
 @pytest.mark.parametrize("label", ["", "   ", "x" * 101])
 def test_a_rule_needs_a_short_label(dedicated, developer, label):
     with pytest.raises(ExposureRefused) as refusal:
-        exposure.add_cidr_rule(developer, dedicated, "203.0.113.0/24", label)
+        add_cidr_rule(developer, dedicated, "203.0.113.0/24", label)
     assert refusal.value.field == "label"
 
 
 def test_a_managed_rule_is_added_once_and_recorded(dedicated, developer, region):
-    exposure.add_region_rule(developer, dedicated, region)
+    add_region_rule(developer, dedicated, region)
     with pytest.raises(ExposureRefused, match="already has the managed rule for Frankfurt"):
-        exposure.add_region_rule(developer, dedicated, region)
+        add_region_rule(developer, dedicated, region)
     record = Activity.objects.get()
     assert (record.verb, record.changes) == ("added managed rule to", {"region": "fra1"})
 
 
 def test_removing_a_managed_rule_is_recorded(dedicated, developer, region):
-    rule = exposure.add_region_rule(developer, dedicated, region)
+    rule = add_region_rule(developer, dedicated, region)
     rule.database = dedicated
-    exposure.remove_rule(developer, rule)
+    remove_rule(developer, rule)
     assert Activity.objects.first().verb == "removed managed rule from"
     assert not FirewallRule.objects.exists()
 
@@ -640,22 +663,22 @@ def test_internet_access_always_says_what_the_rules_say(dedicated, developer, st
         database = _reload(dedicated)
         existing = FirewallRule.objects.filter(database=database, network=network).first()
         if add and existing is None:
-            exposure.add_cidr_rule(developer, database, network, "r", everyone_confirmed=True)
+            add_cidr_rule(developer, database, network, "r", everyone_confirmed=True)
         elif not add and existing is not None:
             existing.database = database
-            exposure.remove_rule(developer, existing)
+            remove_rule(developer, existing)
         database = _reload(database)
-        computed = exposure.load_firewall(database).reachable_from_internet()
-        assert exposure.reachable_from_internet(database) == computed
+        computed = load_firewall(database).reachable_from_internet()
+        assert reachable_from_internet(database) == computed
 
 
 def test_operators_changing_ranges_resync_exposure_and_force_tls(
     dedicated, developer, other_region
 ):
-    exposure.set_force_tls(developer, dedicated, False)
-    exposure.add_cidr_rule(developer, dedicated, "10.30.1.0/24", "Part of nyc1")
+    set_force_tls(developer, dedicated, False)
+    add_cidr_rule(developer, dedicated, "10.30.1.0/24", "Part of nyc1")
     RegionRange.objects.filter(network="10.30.0.0/16").delete()
-    assert exposure.resync_internet_access() == [dedicated]
+    assert resync_internet_access() == [dedicated]
     dedicated = _reload(dedicated)
     assert dedicated.internet_access
     assert dedicated.force_tls
@@ -670,19 +693,19 @@ def test_connection_verdicts_name_apps_that_need_a_rule(
 ):
     here = make_application(name="Here", region=region)
     Connection.objects.create(application=here, database=dedicated)
-    [(connection, verdict)] = exposure.connection_verdicts(dedicated)
+    [(connection, verdict)] = connection_verdicts(dedicated)
     assert (connection.application, verdict.allowed) == (here, False)
-    exposure.add_region_rule(None, dedicated, region)
-    assert [v.allowed for _, v in exposure.connection_verdicts(dedicated)] == [True]
+    add_region_rule(None, dedicated, region)
+    assert [v.allowed for _, v in connection_verdicts(dedicated)] == [True]
 
 
 # Compilers ------------------------------------------------------------------------------------
 
 
 def test_rules_compile_to_pg_hba_lines(dedicated, region):
-    exposure.add_region_rule(None, dedicated, region)
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
-    lines = exposure.pg_hba_lines(exposure.load_firewall(dedicated))
+    add_region_rule(None, dedicated, region)
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    lines = pg_hba_lines(load_firewall(dedicated))
     who = f"{dedicated.database_name} {dedicated.username}"
     assert lines == [
         f"hostnossl {who} all reject",
@@ -694,18 +717,18 @@ def test_rules_compile_to_pg_hba_lines(dedicated, region):
 
 
 def test_a_shared_database_compiles_to_its_region_and_everyone_when_open(shared, ranges):
-    exposure.set_force_tls(None, shared, True)
-    exposure.set_internet_access(None, shared, True)
-    lines = exposure.pg_hba_lines(exposure.load_firewall(_reload(shared)))
+    set_force_tls(None, shared, True)
+    set_internet_access(None, shared, True)
+    lines = pg_hba_lines(load_firewall(_reload(shared)))
     assert [line.split()[3] for line in lines[1:-1]] == [*FRA1, "0.0.0.0/0", "::/0"]
 
 
 def test_rules_compile_to_mariadb_hosts(dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
-    exposure.add_cidr_rule(None, dedicated, "198.51.100.7", "Metabase")
-    exposure.add_cidr_rule(None, dedicated, "2001:db8::7", "Laptop")
-    exposure.add_cidr_rule(None, dedicated, "2001:db8:1::/48", "Office v6")
-    access = exposure.mariadb_access(exposure.load_firewall(dedicated))
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(None, dedicated, "198.51.100.7", "Metabase")
+    add_cidr_rule(None, dedicated, "2001:db8::7", "Laptop")
+    add_cidr_rule(None, dedicated, "2001:db8:1::/48", "Office v6")
+    access = mariadb_access(load_firewall(dedicated))
     assert access.hosts == ["203.0.113.0/255.255.255.0", "198.51.100.7", "2001:db8::7"]
     assert access.require_ssl
     assert [str(n) for n in access.unsupported] == ["2001:db8:1::/48"]

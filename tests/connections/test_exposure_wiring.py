@@ -5,8 +5,8 @@ switches external connections through the same rule as the Network tab."""
 import pytest
 from django.urls import reverse
 
-from connections.exposure import reachability_for_application
 from connections.models import Activity, Connection, FirewallRule
+from connections.network import reachability_for_application
 
 HTMX = {"HX-Request": "true"}
 
@@ -93,12 +93,12 @@ def test_the_external_card_refreshes_on_its_own(developer_client, database):
 
 
 def test_turning_force_tls_on_marks_connected_apps_and_changes_their_url(owner, app, database):
-    from connections import exposure, linking
+    from connections import linking, network
     from connections.environment import resolve_environment
 
     linking.connect(owner, app, database, linking.proposed_keys())
     before = type(app).objects.get(pk=app.pk).environment_version
-    exposure.set_force_tls(owner, database, True)
+    network.set_force_tls(owner, database, True)
     assert type(app).objects.get(pk=app.pk).environment_version == before + 1
     assert resolve_environment(app, "runtime")["DATABASE_URL"].endswith("?sslmode=require")
 

@@ -9,8 +9,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from connections import exposure
 from connections.models import Activity, Connection, Database, FirewallRule, RegionRange
+from connections.network import (
+    Decider,
+    add_cidr_rule,
+    add_region_rule,
+    reachability_for_application,
+    set_force_tls,
+    set_internet_access,
+)
 
 HTMX = {"HX-Request": "true"}
 
@@ -63,7 +70,7 @@ def test_dedicated_tab_shows_an_empty_allowlist_and_how_to_start(developer_clien
 
 
 def test_viewer_sees_the_tab_without_buttons(viewer_client, dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
     response = viewer_client.get(url("database_network", dedicated))
     assert response.status_code == 200
     assert b"Office" in response.content
@@ -86,8 +93,8 @@ def test_htmx_refresh_answers_the_exposure_fragment(developer_client, dedicated)
 
 
 def test_rules_show_their_reach_and_redundancy(developer_client, dedicated, region):
-    exposure.add_region_rule(None, dedicated, region)
-    exposure.add_cidr_rule(None, dedicated, "203.0.0.0/16", "Provider")
+    add_region_rule(None, dedicated, region)
+    add_cidr_rule(None, dedicated, "203.0.0.0/16", "Provider")
     FirewallRule.objects.create(database=dedicated, network="203.0.113.0/24", label="Office")
     content = developer_client.get(url("database_network", dedicated)).content.decode()
     assert "10.20.0.0/16" in content  # the managed rule's ranges
@@ -118,10 +125,10 @@ def test_query_count_does_not_grow_with_rules(developer_client, dedicated, make_
     page = url("database_network", dedicated)
     app = make_application()
     Connection.objects.create(application=app, database=dedicated)
-    exposure.add_cidr_rule(None, dedicated, "198.18.0.1", "Rule 0")
+    add_cidr_rule(None, dedicated, "198.18.0.1", "Rule 0")
     one = _queries(developer_client, page)
     for number in range(1, 30):
-        exposure.add_cidr_rule(None, dedicated, f"198.18.{number}.0/24", f"Rule {number}")
+        add_cidr_rule(None, dedicated, f"198.18.{number}.0/24", f"Rule {number}")
         Connection.objects.create(application=make_application(), database=dedicated)
     assert FirewallRule.objects.count() == 30
     assert _queries(developer_client, page) == one
@@ -132,7 +139,7 @@ def test_query_count_does_not_grow_with_rules(developer_client, dedicated, make_
 
 
 def test_checking_an_allowed_address_names_the_rule(developer_client, dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
     response = developer_client.get(
         url("database_network", dedicated),
         {"source": "", "address": "203.0.113.9", "tls": "on"},
@@ -146,11 +153,11 @@ def test_checking_an_allowed_address_names_the_rule(developer_client, dedicated)
 
 
 def test_checking_without_tls_says_force_tls_decided(developer_client, dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
     response = developer_client.get(
         url("database_network", dedicated), {"source": "", "address": "203.0.113.9"}
     )
-    assert response.context["verdict"].decided_by is exposure.Decider.FORCE_TLS
+    assert response.context["verdict"].decided_by is Decider.FORCE_TLS
 
 
 def test_checking_an_application(developer_client, dedicated, make_application):
@@ -233,8 +240,8 @@ def test_without_javascript_the_change_redirects_to_the_tab(developer_client, sh
 
 
 def test_force_tls_off_is_refused_while_internet_access_is_on(developer_client, shared):
-    exposure.set_force_tls(None, shared, True)
-    exposure.set_internet_access(None, shared, True)
+    set_force_tls(None, shared, True)
+    set_internet_access(None, shared, True)
     modal = developer_client.get(url("network_force_tls", shared), headers=HTMX).content.decode()
     assert "Turn Internet access off first" in modal
     response = developer_client.post(
@@ -282,7 +289,7 @@ def test_internet_access_post_is_refused_while_force_tls_is_off(developer_client
 
 
 def test_internet_access_on_after_force_tls(developer_client, shared):
-    exposure.set_force_tls(None, shared, True)
+    set_force_tls(None, shared, True)
     modal = developer_client.get(url("network_internet", shared), headers=HTMX).content.decode()
     assert "becomes reachable from any address on the Internet" in modal
     response = developer_client.post(url("network_internet", shared), {"state": "on"}, headers=HTMX)
@@ -292,7 +299,7 @@ def test_internet_access_on_after_force_tls(developer_client, shared):
 
 
 def test_viewer_and_outsider_cannot_switch_internet_access(viewer_client, outsider_client, shared):
-    exposure.set_force_tls(None, shared, True)
+    set_force_tls(None, shared, True)
     assert viewer_client.post(url("network_internet", shared), {"state": "on"}).status_code == 403
     assert outsider_client.post(url("network_internet", shared), {"state": "on"}).status_code == 404
     assert not _reload(shared).internet_access
@@ -352,14 +359,14 @@ def test_host_bits_are_refused_next_to_the_field(developer_client, dedicated):
 
 
 def test_a_duplicate_is_reported_next_to_the_field(developer_client, dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
     response = _add(developer_client, dedicated, network="203.0.113.0/24")
     assert "already in the allowlist" in response.context["form"].errors["network"][0]
     assert FirewallRule.objects.count() == 1
 
 
 def test_a_covered_range_is_reported(developer_client, dedicated):
-    exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
     response = _add(developer_client, dedicated, network="203.0.113.64/26")
     assert "this rule would change nothing" in response.context["form"].errors["network"][0]
 
@@ -376,7 +383,7 @@ def test_everyone_asks_for_a_confirmation_that_says_everyone(developer_client, d
 
 
 def test_an_internet_rule_without_force_tls_offers_to_turn_it_on(developer_client, dedicated):
-    exposure.set_force_tls(None, dedicated, False)
+    set_force_tls(None, dedicated, False)
     response = _add(developer_client, dedicated, network="198.51.100.0/24")
     assert response.context["refusal"].needs_force_tls
     assert url("network_force_tls", dedicated).encode() in response.content
@@ -430,12 +437,12 @@ def test_adding_a_managed_rule(developer_client, dedicated, make_application, re
     )
     assert _events(response) == {"closeModal": {}, "networkChanged": {}}
     app = make_application(region=region)
-    assert exposure.reachability_for_application(app, _reload(dedicated)).allowed
+    assert reachability_for_application(app, _reload(dedicated)).allowed
     assert Activity.objects.get().changes == {"region": "fra1"}
 
 
 def test_a_region_already_allowed_is_not_offered_again(developer_client, dedicated, region):
-    exposure.add_region_rule(None, dedicated, region)
+    add_region_rule(None, dedicated, region)
     response = developer_client.post(
         url("network_managed_rule_add", dedicated), {"region": "fra1"}, headers=HTMX
     )
@@ -463,7 +470,7 @@ def test_csrf_is_enforced_adding_a_managed_rule(developer, dedicated):
 
 @pytest.fixture
 def managed(dedicated, region):
-    return exposure.add_region_rule(None, dedicated, region)
+    return add_region_rule(None, dedicated, region)
 
 
 def test_remove_modal_names_the_applications_that_lose_access(
@@ -479,7 +486,7 @@ def test_remove_modal_names_the_applications_that_lose_access(
 
 
 def test_remove_modal_warns_when_the_internet_closes(developer_client, dedicated):
-    rule = exposure.add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
+    rule = add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
     response = developer_client.get(url("network_rule_remove", _reload(dedicated), rule.public_id))
     assert response.context["closes_internet"]
 
@@ -536,7 +543,7 @@ def operator_client(client, db):
 
 @pytest.mark.parametrize("model", ["regionrange", "firewallrule"])
 def test_operators_list_ranges_and_rules(operator_client, dedicated, region, model):
-    exposure.add_region_rule(None, dedicated, region)
+    add_region_rule(None, dedicated, region)
     response = operator_client.get(reverse(f"admin:connections_{model}_changelist"))
     assert response.status_code == 200
 
@@ -550,7 +557,7 @@ def test_a_range_is_normalised_and_may_not_overlap_another_region(operator_clien
 
 
 def test_changing_ranges_resyncs_internet_exposure(operator_client, dedicated, developer):
-    exposure.add_cidr_rule(developer, dedicated, "10.30.1.0/24", "Part of nyc1")
+    add_cidr_rule(developer, dedicated, "10.30.1.0/24", "Part of nyc1")
     nyc1 = RegionRange.objects.get(network="10.30.0.0/16")
     operator_client.post(
         reverse("admin:connections_regionrange_delete", args=[nyc1.pk]), {"post": "yes"}

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 
-from connections import exposure
 from connections.engines import engine_for
 from connections.models import Database, ExposureState
+from connections.network import add_cidr_rule, add_region_rule, set_force_tls, set_internet_access
 from tests.servers import (
     LOOPBACK_V4,
     LOOPBACK_V6,
@@ -46,30 +46,30 @@ def _nothing(actor, database, network) -> None:
 
 
 def _force_tls(actor, database, network) -> None:
-    exposure.set_force_tls(actor, database, True)
+    set_force_tls(actor, database, True)
 
 
 def _internet(actor, database, network) -> None:
-    exposure.set_force_tls(actor, database, True)
-    exposure.set_internet_access(actor, _fresh(database), True)
+    set_force_tls(actor, database, True)
+    set_internet_access(actor, _fresh(database), True)
 
 
 def _matching_rule(actor, database, network) -> None:
-    exposure.add_cidr_rule(actor, database, network.ipv4.address, "test host v4")
-    exposure.add_cidr_rule(actor, _fresh(database), network.ipv6.address, "test host v6")
+    add_cidr_rule(actor, database, network.ipv4.address, "test host v4")
+    add_cidr_rule(actor, _fresh(database), network.ipv6.address, "test host v6")
 
 
 def _other_rule(actor, database, network) -> None:
-    exposure.add_cidr_rule(actor, database, "198.51.100.0/24", "an office elsewhere")
+    add_cidr_rule(actor, database, "198.51.100.0/24", "an office elsewhere")
 
 
 def _region_rule(actor, database, network) -> None:
-    exposure.add_region_rule(actor, database, database.region)
+    add_region_rule(actor, database, database.region)
 
 
 def _region_rule_without_tls(actor, database, network) -> None:
-    exposure.add_region_rule(actor, database, database.region)
-    exposure.set_force_tls(actor, _fresh(database), False)
+    add_region_rule(actor, database, database.region)
+    set_force_tls(actor, _fresh(database), False)
 
 
 ROWS = [

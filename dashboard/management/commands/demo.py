@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from connections import activity, exposure, linking
+from connections import activity, linking
 from connections.models import (
     Application,
     Database,
@@ -23,6 +23,7 @@ from connections.models import (
     Team,
     Variable,
 )
+from connections.network import add_region_rule
 
 REGIONS = [("fra1", "Frankfurt"), ("ams1", "Amsterdam"), ("nyc1", "New York")]
 
@@ -176,7 +177,7 @@ class Command(BaseCommand):
                 linking.connect(owner, application, database, linking.proposed_keys(prefix))
         analytics = databases["analytics"]  # dedicated: only its region's apps, by a managed rule
         if not analytics.firewall_rules.exists():
-            exposure.add_region_rule(owner, analytics, analytics.region)
+            add_region_rule(owner, analytics, analytics.region)
         for app, key, value in VARIABLES:
             if not Variable.objects.filter(application=apps[app], key=key).exists():
                 Variable.objects.create(application=apps[app], key=key, value=value, runtime=True)
