@@ -182,11 +182,13 @@ class DatabaseServerAdmin(admin.ModelAdmin):
         "checked_at",
     ]
 
+    # Saved through the domain: moving a server's endpoints changes the environments that
+    # follow its databases.
     def save_model(
         self, request: HttpRequest, obj: DatabaseServer, form: DatabaseServerForm, change: bool
     ) -> None:
         servers.note_report(obj, form.report)
-        super().save_model(request, obj, form, change)
+        servers.save_server(obj)
 
     @admin.display(description="Admin URL")
     def masked_admin_url(self, server: DatabaseServer) -> str:

@@ -5,6 +5,7 @@ only once the server accepted it; if storing fails, the old password is put back
 Changes to one database are serialised by locking its row before the server is touched, so two
 changes cannot interleave. Linked variables follow at once (they hold no copy), every connected
 application is marked as needing a restart, and copies the dashboard does not control are named.
+Revealing the credentials is recorded too.
 """
 
 import logging
@@ -13,19 +14,20 @@ from dataclasses import dataclass, field
 from urllib.parse import quote
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import OperationalError, transaction
-from django.utils import timezone
+from django.db import transaction
 
 from connections import activity
 from connections.engines import ClientTarget, EngineError, engine_for
 from connections.environment import bump_environments, connection_url, endpoint
-from connections.models import Application, Database, Engine, Variable
+from connections.errors import Refused
+from connections.locking import Busy, lock
+from connections.models import ActivityKind, Application, Database, Engine, Variable
 from connections.network import reachable_from_internet
 
 logger = logging.getLogger(__name__)
 
 
-class PasswordChangeFailed(Exception):
+class PasswordChangeFailed(Refused):
     """The password was not changed; the message says why and is safe to show."""
 
 
@@ -67,15 +69,9 @@ def change_password(
             # Lock the row before touching the server: a second change waits for this one
             # (or, where the store cannot wait, is refused before anything happened).
             try:
-                Database.objects.filter(pk=database.pk).update(updated_at=timezone.now())
-            except OperationalError:
-                raise PasswordChangeFailed(
-                    "Nothing was changed: another change to this database is under way. "
-                    "Try again in a moment."
-                ) from None
-            current = Database.objects.select_related("server", "team", "region").get(
-                pk=database.pk
-            )
+                current = lock(copy(database), "password")
+            except Busy as busy:
+                raise PasswordChangeFailed(str(busy)) from None
             old_password = current.password
             if current.server is not None:
                 engine_for(current.server).set_password(current, new_password)
@@ -86,7 +82,7 @@ def change_password(
             activity.record(
                 actor,
                 current.team,
-                "changed the password of",
+                ActivityKind.CHANGED_PASSWORD,
                 current,
                 applied_on_server=current.server.name if current.server else "not provisioned",
                 applications_to_restart=len(affected),
@@ -144,6 +140,40 @@ def copies_of(database: Database, password: str) -> list[CopiedPassword]:
         for variable in variables
         if password in variable.value or encoded in variable.value
     ]
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What a person sees once they reveal a database's credentials."""
+
+    password: str
+    url: str
+    command: str
+
+
+@transaction.atomic
+def reveal_credentials(
+    actor: AbstractBaseUser, database: Database, *, external: bool
+) -> Credentials:
+    """The password, the connection URL and the client command of the internal (or external)
+    connection, recorded as revealed by ``actor``.
+
+    Raises :class:`connections.environment.UnresolvedEnvironment` for the external details
+    while they are unavailable (see :func:`external_details_available`).
+    """
+    credentials = Credentials(
+        password=database.password,
+        url=connection_url(database, external=external),
+        command=cli_command(database, external=external),
+    )
+    activity.record(
+        actor,
+        database.team,
+        ActivityKind.REVEALED_CREDENTIALS,
+        database,
+        endpoint="external" if external else "internal",
+    )
+    return credentials
 
 
 def cli_command(database: Database, *, external: bool) -> str:

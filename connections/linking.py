@@ -8,9 +8,11 @@ from django.db import transaction
 
 from connections import activity
 from connections.environment import bump_environments
+from connections.errors import Refused
 from connections.models import (
     KEY_PATTERN,
     RESERVED_KEYS,
+    ActivityKind,
     Application,
     Connection,
     Database,
@@ -21,7 +23,7 @@ from connections.models import (
 PREFIX_PATTERN = r"^([A-Za-z_][A-Za-z0-9_]*)?\Z"
 
 
-class ConnectionRefused(Exception):
+class ConnectionRefused(Refused):
     """The connection cannot be made; the message says why."""
 
 
@@ -95,7 +97,7 @@ def connect(
     activity.record(
         actor,
         application.team,
-        "connected",
+        ActivityKind.CONNECTED,
         database,
         application=application.slug,
         variables=sorted(keys.values()),
@@ -113,7 +115,7 @@ def disconnect(actor: AbstractBaseUser, connection: Connection) -> list[str]:
     activity.record(
         actor,
         application.team,
-        "disconnected",
+        ActivityKind.DISCONNECTED,
         database,
         application=application.slug,
         removed_variables=keys,
@@ -146,7 +148,7 @@ def add_external_build_variables(actor: AbstractBaseUser, connection: Connection
     activity.record(
         actor,
         application.team,
-        "added build variables from the external details of",
+        ActivityKind.ADDED_EXTERNAL_BUILD_VARIABLES,
         database,
         application=application.slug,
         variables=sorted(keys.values()),

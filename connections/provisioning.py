@@ -1,4 +1,5 @@
-"""Creating and dropping databases on real servers, and keeping the dashboard's record in step.
+"""Creating, provisioning and deleting databases on real servers, and keeping the dashboard's
+record (and its activity log) in step.
 
 The server comes first: a database is recorded as provisioned only after its server created it,
 and its record is deleted only after its server dropped it. A database is placed only on a
@@ -13,9 +14,13 @@ from django.db.models import Count
 
 from connections import activity
 from connections.enforcement import enforce, enforce_server
-from connections.engines import Engine, engine_for
+from connections.engines import Engine, EngineError, engine_for
+from connections.environment import bump_environments
 from connections.errors import Refused
-from connections.models import Database, DatabaseServer, Region
+from connections.locking import lock
+from connections.models import ActivityKind, Database, DatabaseServer, Region
+
+NOT_PROVISIONED = "not provisioned"
 
 
 class NoCompatibleServer(Refused):
@@ -73,61 +78,94 @@ def provisionable(database: Database) -> bool:
         return False
 
 
-def create(database: Database) -> Database:
-    """Create ``database`` (unsaved) on a compatible server of its region, then record it and
-    apply its exposure there.
+def create_database(actor: AbstractBaseUser, database: Database) -> Database:
+    """Create ``database`` (validated, unsaved) on a compatible server of its region, save and
+    record it, and apply its exposure there. Without any server of its engine in the region, it
+    is saved and recorded as not provisioned.
 
-    Raises :class:`connections.engines.EngineError` when the server refuses, and
-    :class:`NoCompatibleServer`; nothing is recorded then. If recording fails after the server
-    created it, the server copy is dropped again. Without any server of its engine in the
-    region, the database is recorded as not provisioned.
+    Raises :class:`NoCompatibleServer` (naming the version field) when the region's servers run
+    other versions, and :class:`Refused` when the server refuses; nothing is saved or recorded
+    then. If saving fails after the server created it, the server copy is dropped again.
     """
     database.server = server_for(database.engine, database.region, database.version)
-    if database.server is None:
-        database.save()
-        return database
-    _create_on_server(database)
-    return database
-
-
-def _create_on_server(database: Database) -> None:
-    assert database.server is not None
-    engine = engine_for(database.server)
-    engine.create(database, database.password)
     try:
-        with transaction.atomic():
-            database.save()
-    except Exception:
-        engine.drop(database)
-        raise
-    enforce(database)
+        _place(
+            actor,
+            database,
+            ActivityKind.CREATED_DATABASE,
+            engine=database.engine,
+            version=database.version,
+            region=database.region.slug,
+            resource_model=database.resource_model,
+            server=database.server.name if database.server else NOT_PROVISIONED,
+        )
+    except EngineError as error:
+        raise Refused(f"The database was not created. {error}") from None
+    return database
 
 
 def provision(actor: AbstractBaseUser, database: Database) -> Database:
     """Create a database recorded as not provisioned on a server registered since, and record
     that it was.
 
-    Raises what :func:`create` raises, and :class:`Refused` when there is still no server.
+    Raises :class:`Refused` when it is provisioned already, when there is still no compatible
+    server, or when the server refuses; nothing changes then.
     """
     with transaction.atomic():
-        locked = Database.objects.select_for_update().get(pk=database.pk)
-        if locked.server_id is not None:
+        lock(database, "server")
+        if database.server_id is not None:
             raise Refused("This database is provisioned already.")
         server = server_for(database.engine, database.region, database.version)
         if server is None:
             raise Refused(missing_server(database))
         database.server = server
-        _create_on_server(database)
-        activity.record(actor, database.team, "provisioned database", database, server=server.name)
+        try:
+            _place(actor, database, ActivityKind.PROVISIONED_DATABASE, server=server.name)
+        except EngineError as error:
+            raise Refused(str(error)) from None
     return database
 
 
-def drop(database: Database) -> None:
-    """Drop ``database`` on its server, then delete its record (and, by cascade, its links),
-    then take it out of the server's access rules."""
+def _place(actor: AbstractBaseUser, database: Database, kind: ActivityKind, **changes: str) -> None:
+    """Create ``database`` on its server (if it has one), then save and record it in one
+    transaction, dropping the server copy again if that fails; then apply its exposure."""
+    engine = engine_for(database.server) if database.server is not None else None
+    if engine is not None:
+        engine.create(database, database.password)
+    try:
+        with transaction.atomic():
+            database.save()
+            activity.record(actor, database.team, kind, database, **changes)
+    except Exception:
+        if engine is not None:
+            engine.drop(database)
+        raise
+    if engine is not None:
+        enforce(database)
+
+
+@transaction.atomic
+def delete_database(actor: AbstractBaseUser, database: Database) -> None:
+    """Drop the database on its server, then forget it (and, by cascade, its connections and
+    their variables); the apps that used it need a restart. Once that is committed, a server
+    that keeps one access file for all its databases is told it left.
+
+    Raises :class:`Refused` when the server refuses; nothing is deleted then.
+    """
+    bump_environments(database.team, databases=[database])
     server = database.server
+    activity.record(
+        actor,
+        database.team,
+        ActivityKind.DELETED_DATABASE,
+        database,
+        server=server.name if server else NOT_PROVISIONED,
+    )
     if server is not None:
-        engine_for(server).drop(database)
+        try:
+            engine_for(server).drop(database)
+        except EngineError as error:
+            raise Refused(f"Nothing was deleted. {error}") from None
     database.delete()
     if server is not None and engine_for(server).per_server:
         transaction.on_commit(lambda: enforce_server(server), robust=True)

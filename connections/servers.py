@@ -1,5 +1,6 @@
-"""The database servers operators register: checked when registered, and compared with the
-dashboard (the drift check) by ``manage.py check_servers`` and periodically by the task queue.
+"""The database servers operators register: checked when registered, saved (moving one changes
+the environments that follow its databases), and compared with the dashboard (the drift check)
+by ``manage.py check_servers`` and periodically by the task queue.
 
 A server is checked by connecting as its admin: the product and version it really runs, whether
 it accepts TLS, and whether its admin may enforce exposure. The drift check adds, for every
@@ -17,14 +18,17 @@ from django.utils import timezone
 
 from connections.enforcement import access_of, enforce_server
 from connections.engines import EngineError, ServerReport, engine_for
+from connections.environment import bump_environments
+from connections.errors import Refused
 from connections.models import DatabaseServer, Engine, ServerHealth
 
 logger = logging.getLogger(__name__)
 
 DRIFT_CHECK_EVERY = timedelta(minutes=15)
+ENDPOINT_FIELDS = ("internal_host", "internal_port", "public_host", "public_port")
 
 
-class ServerRefused(Exception):
+class ServerRefused(Refused):
     """A server that cannot be registered as it stands; the message says why (for operators)."""
 
 
@@ -63,6 +67,23 @@ def note_report(server: DatabaseServer, report: ServerReport) -> None:
     server.enforce_problem = report.enforce_problem
     server.health = ServerHealth.OK
     server.checked_at = timezone.now()
+
+
+@transaction.atomic
+def save_server(server: DatabaseServer) -> DatabaseServer:
+    """Save a server an operator added or edited. When its endpoints moved, every linked
+    variable and reference to its databases resolves to something new, so the applications
+    that depend on them are marked as needing a restart."""
+    previous = DatabaseServer.objects.filter(pk=server.pk).first() if server.pk else None
+    server.save()
+    if previous is None or all(
+        getattr(previous, name) == getattr(server, name) for name in ENDPOINT_FIELDS
+    ):
+        return server
+    databases = list(server.databases.select_related("team"))
+    for team in {database.team for database in databases}:
+        bump_environments(team, databases=[db for db in databases if db.team_id == team.pk])
+    return server
 
 
 @dataclass

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connections import activity
-from connections.models import Application, DeployToken
+from connections.models import ActivityKind, Application, DeployToken
 
 TOKEN_PREFIX = "hbr_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
 
@@ -30,7 +30,9 @@ def create_token(
         digest=_digest(secret),
         created_by=actor,
     )
-    activity.record(actor, application.team, "created deploy token", application, name=name)
+    activity.record(
+        actor, application.team, ActivityKind.CREATED_DEPLOY_TOKEN, application, name=name
+    )
     return token, secret
 
 
@@ -39,7 +41,9 @@ def revoke_token(actor: AbstractBaseUser, token: DeployToken) -> None:
     """Delete a token: pipelines that hold it get 401 from now on."""
     application = token.application
     token.delete()
-    activity.record(actor, application.team, "revoked deploy token", application, name=token.name)
+    activity.record(
+        actor, application.team, ActivityKind.REVOKED_DEPLOY_TOKEN, application, name=token.name
+    )
 
 
 def authenticate(authorization: str) -> DeployToken | None:

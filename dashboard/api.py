@@ -6,15 +6,15 @@ never learns what else exists.
 
 import json
 
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from connections import activity, tokens
+from connections import applications, tokens
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
+from connections.errors import Refused
 from connections.formats import CONTENT_TYPES, FORMATS, render
-from connections.models import Application, DeployToken, Phase
+from connections.models import DeployToken, Phase
 
 
 def _unauthorised() -> JsonResponse:
@@ -76,19 +76,10 @@ def deployments(request: HttpRequest, team: str, app: str) -> JsonResponse:
     # Whole numbers only: no 2.5, no true, no 1e400 (which JSON reads as infinity).
     if type(version) is not int:
         return JsonResponse({"error": 'Send JSON like {"version": 3}.'}, status=400)
-    with transaction.atomic():
-        application = Application.objects.select_for_update().get(pk=token.application_id)
-        if not 1 <= version <= application.environment_version:
-            current = application.environment_version
-            return JsonResponse(
-                {"error": f"version must be between 1 and the current version, {current}."},
-                status=400,
-            )
-        application.deployed_environment_version = version
-        application.save(update_fields=["deployed_environment_version"])
-        activity.record(
-            None, token.application.team, "deployed", application, version=version, via=token.name
-        )
+    try:
+        application = applications.record_deployment(token, version)
+    except Refused as refusal:
+        return JsonResponse({"error": str(refusal)}, status=400)
     return JsonResponse(
         {
             "deployed_version": version,

@@ -13,15 +13,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
-from connections.credentials import PasswordChangeFailed
 from connections.errors import Refused
-from connections.linking import ConnectionRefused
 from dashboard.http import AuthedRequest, TeamRequest
-
-# What the domain raises to refuse a change, its message written for the user; ``field``, when
-# the exception has one, names the form field the message belongs next to. The two after
-# Refused are refusals that do not derive from it yet; they go once they do.
-REFUSALS = (Refused, PasswordChangeFailed, ConnectionRefused)
 
 
 def modal(
@@ -47,11 +40,11 @@ def modal(
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
             response = submit()
-        except REFUSALS as error:
+        except Refused as error:
             refusal = error
             if form is not None:
-                field = getattr(error, "field", None)
-                form.add_error(field if field in form.fields else None, str(error))
+                field = error.field if error.field in form.fields else None
+                form.add_error(field, str(error))
         else:
             if response is not None:
                 return response

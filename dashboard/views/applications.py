@@ -4,13 +4,17 @@ commands, its port and the build check's fix."""
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from connections import activity, changes
+from connections.applications import (
+    change_commands,
+    change_port,
+    create_application,
+    move_steps_to_start,
+)
 from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
 from connections.models import Application, Phase
@@ -68,15 +72,7 @@ def application_create(request: TeamRequest, team: str) -> HttpResponse:
     team_obj = get_team_for_user(request, team, change=True)
     form = ApplicationForm(request.POST or None, team=team_obj)
     if request.method == "POST" and form.is_valid():
-        application = form.save()
-        activity.record(
-            request.user,
-            team_obj,
-            "created application",
-            application,
-            region=application.region.slug,
-            internal_port=application.internal_port,
-        )
+        application = create_application(request.user, form.save(commit=False))
         return redirect("application_detail", team=team, app=application.slug)
     return render(request, "applications/form.html", {"form": form})
 
@@ -144,15 +140,8 @@ def application_commands(request: TeamRequest, team: str, app: str) -> HttpRespo
     form = CommandsForm(request.POST or None, instance=application)
 
     def submit() -> HttpResponse:
-        with transaction.atomic():
-            form.save()
-            activity.record(
-                request.user,
-                application.team,
-                "changed the commands of",
-                application,
-                changed=sorted(form.changed_data),
-            )
+        data = form.cleaned_data
+        change_commands(request.user, application, data["build_command"], data["start_command"])
         return go_to(request, page)
 
     context = {"application": application}
@@ -168,7 +157,7 @@ def port_edit(request: TeamRequest, team: str, app: str) -> HttpResponse:
     form = PortForm(request.POST or None, instance=application)
 
     def submit() -> HttpResponse:
-        changes.change_port(request.user, application, form.cleaned_data["internal_port"])
+        change_port(request.user, application, form.cleaned_data["internal_port"])
         return close_modal(request, page, "connectionsChanged")
 
     context = {"application": application}
@@ -187,7 +176,7 @@ def build_fix(request: TeamRequest, team: str, app: str) -> HttpResponse:
         return close_modal(request, page)
 
     def submit() -> HttpResponse:
-        changes.move_steps_to_start(request.user, application, plan)
+        move_steps_to_start(request.user, application, plan)
         return go_to(request, page)  # both commands changed: the whole page is out of date
 
     context = {"application": application, "plan": plan}

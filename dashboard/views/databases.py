@@ -9,9 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import activity, changes, credentials, network, provisioning
-from connections.engines import EngineError, engine_for
-from connections.environment import connection_url
+from connections import activity, credentials, network, provisioning, variables
+from connections.engines import engine_for
 from connections.errors import Refused
 from connections.masking import MASK
 from connections.models import Variable
@@ -36,23 +35,10 @@ def database_create(request: TeamRequest, team: str) -> HttpResponse:
     form = DatabaseForm(request.POST or None, team=team_obj)
     if request.method == "POST" and form.is_valid():
         try:
-            database = provisioning.create(form.save(commit=False))
-        except EngineError as error:
-            form.add_error(None, f"The database was not created. {error}")
+            database = provisioning.create_database(request.user, form.save(commit=False))
         except Refused as refusal:
             form.add_error(refusal.field, str(refusal))
         else:
-            activity.record(
-                request.user,
-                team_obj,
-                "created database",
-                database,
-                engine=database.engine,
-                version=database.version,
-                region=database.region.slug,
-                resource_model=database.resource_model,
-                server=database.server.name if database.server else "not provisioned",
-            )
             return redirect("database_detail", team=team, db=database.slug)
     return render(request, "databases/form.html", {"form": form})
 
@@ -84,7 +70,7 @@ def database_provision(request: TeamRequest, team: str, db: str) -> HttpResponse
     database = get_database_for_user(request, team, db, change=True)
     try:
         provisioning.provision(request.user, database)
-    except (EngineError, Refused) as refusal:
+    except Refused as refusal:
         messages.error(request, f"Not provisioned. {refusal}")
     return go_to(request, reverse("database_detail", args=[team, database.slug]))
 
@@ -119,7 +105,11 @@ def password_change(request: TeamRequest, team: str, db: str) -> HttpResponse:
 def _copy_token(copy: credentials.CopiedPassword) -> str:
     """What the "Replace with a link" button posts: signed, so nobody forges a replacement."""
     return signing.dumps(
-        [str(copy.variable.public_id), copy.replacement, changes.fingerprint(copy.variable.value)],
+        [
+            str(copy.variable.public_id),
+            copy.replacement,
+            variables.fingerprint(copy.variable.value),
+        ],
         salt=COPY_SALT,
     )
 
@@ -142,8 +132,8 @@ def copy_replace(request: TeamRequest, team: str, db: str) -> HttpResponse:
     except (signing.BadSignature, ValueError, Variable.DoesNotExist):
         raise Http404("No such copy.") from None
     try:
-        changes.replace_copy(request.user, variable, replacement, seen, database)
-    except changes.StaleCopy as stale:
+        variables.replace_copy(request.user, variable, replacement, seen, database)
+    except variables.StaleCopy as stale:
         context = {"variable": variable, "stale": str(stale)}
     else:
         context = {"variable": variable}
@@ -173,18 +163,12 @@ def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse
     external = request.POST.get("endpoint") == "external"
     if external and not credentials.external_details_available(database):
         raise Http404("External connections are off.")
-    activity.record(
-        request.user,
-        database.team,
-        "revealed the credentials of",
-        database,
-        endpoint="external" if external else "internal",
-    )
+    revealed = credentials.reveal_credentials(request.user, database, external=external)
     context = {
         "database": database,
-        "secret": database.password,
-        "url": connection_url(database, external=external),
-        "command": credentials.cli_command(database, external=external),
+        "secret": revealed.password,
+        "url": revealed.url,
+        "command": revealed.command,
     }
     return render(request, "databases/overview.html#revealed", context)
 
@@ -197,12 +181,8 @@ def database_delete(request: TeamRequest, team: str, db: str) -> HttpResponse:
     page = reverse("database_detail", args=[team, db])
     form = DeleteDatabaseForm(request.POST or None, database=database)
 
-    def submit() -> HttpResponse | None:
-        try:
-            changes.delete_database(request.user, database)
-        except EngineError as error:
-            form.add_error(None, f"Nothing was deleted. {error}")
-            return None
+    def submit() -> HttpResponse:
+        provisioning.delete_database(request.user, database)
         return go_to(request, reverse("database_list", args=[team]))
 
     context = {

@@ -5,8 +5,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import activity, changes
-from connections.environment import TeamEnvironments, UnresolvedEnvironment
+from connections import variables
 from connections.models import Application, Phase, Variable
 from dashboard.access import get_application_for_user
 from dashboard.forms.connections import VariableForm
@@ -45,7 +44,7 @@ def _variable_modal(
     form = VariableForm(request.POST or None, instance=variable, application=application)
 
     def submit() -> HttpResponse:
-        changes.save_variable(request.user, form.save(commit=False))
+        variables.save_variable(request.user, form.save(commit=False))
         return close_modal(request, page, "variablesChanged")
 
     context = {"application": application, "variable": variable, "creating": creating}
@@ -56,7 +55,7 @@ def _variable_modal(
 @require_POST
 def variable_delete(request: TeamRequest, team: str, app: str, variable: str) -> HttpResponse:
     application = get_application_for_user(request, team, app, change=True)
-    changes.delete_variable(request.user, _variable(application, variable))
+    variables.delete_variable(request.user, _variable(application, variable))
     return close_modal(request, application_page(application, "settings"), "variablesChanged")
 
 
@@ -68,16 +67,9 @@ def variable_reveal(request: TeamRequest, team: str, app: str) -> HttpResponse:
     phase, key = request.POST.get("phase", ""), request.POST.get("key", "")
     if phase not in Phase.values:
         raise Http404("No such phase.")
-    try:
-        environment = TeamEnvironments(application.team).resolve(application, phase)
-        value, error = environment.get(key), None
-    except UnresolvedEnvironment as exc:
-        value, error = None, str(exc)
+    value, error = variables.reveal_variable(request.user, application, phase, key)
     if value is None and error is None:
         raise Http404("No such variable.")
-    activity.record(
-        request.user, application.team, "revealed variable", application, key=key, phase=phase
-    )
     return render(
         request,
         "applications/settings.html#revealed",

@@ -2,6 +2,7 @@
 
 from connections import linking
 from connections.environment import resolve_environment
+from connections.servers import save_server
 
 
 def test_moving_a_servers_internal_endpoint_bumps_linked_and_referencing_apps(
@@ -15,7 +16,7 @@ def test_moving_a_servers_internal_endpoint_bumps_linked_and_referencing_apps(
         app.pk: type(app).objects.get(pk=app.pk).environment_version for app in (linked, unrelated)
     }
     server.internal_host = "pg2.fra1.internal"
-    server.save()
+    save_server(server)
     assert type(linked).objects.get(pk=linked.pk).environment_version == before[linked.pk] + 1
     assert type(unrelated).objects.get(pk=unrelated.pk).environment_version == before[unrelated.pk]
     assert resolve_environment(linked, "runtime")["DB_HOST"] == "pg2.fra1.internal"
@@ -29,5 +30,5 @@ def test_saving_a_server_without_moving_it_bumps_nothing(
     linking.connect(owner, app, make_database(server=server), linking.proposed_keys())
     version = type(app).objects.get(pk=app.pk).environment_version
     server.name = "renamed"
-    server.save()
+    save_server(server)
     assert type(app).objects.get(pk=app.pk).environment_version == version

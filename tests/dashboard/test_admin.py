@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from connections import linking
 from connections.masking import mask_url
 from connections.models import DatabaseServer
 from tests.servers import register
@@ -115,3 +116,26 @@ def test_a_bad_admin_url_is_explained_next_to_the_field(operator_client, region,
     assert response.status_code == 200
     assert message in " ".join(response.context["adminform"].form.errors["admin_url"])
     assert not DatabaseServer.objects.filter(name="pg-new").exists()
+
+
+def test_moving_a_server_in_the_admin_marks_the_apps_of_its_databases(
+    operator_client, postgresql_endpoint, region, owner, make_database, make_application
+):
+    server = register(postgresql_endpoint, region)
+    app = make_application()
+    linking.connect(owner, app, make_database(server=server), linking.proposed_keys())
+    version = type(app).objects.get(pk=app.pk).environment_version
+    url = reverse("admin:connections_databaseserver_change", args=[server.pk])
+    moved = "localhost" if server.internal_host != "localhost" else "127.0.0.1"
+    data = {
+        "name": server.name,
+        "engine": "postgresql",
+        "region": region.pk,
+        "admin_url": "",
+        "internal_host": moved,
+        "internal_port": str(server.internal_port),
+        "public_host": "",
+        "public_port": "",
+    }
+    assert operator_client.post(url, data).status_code == 302
+    assert type(app).objects.get(pk=app.pk).environment_version == version + 1

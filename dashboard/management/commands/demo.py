@@ -10,7 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
-from connections import activity, linking
+from connections import linking
+from connections.applications import create_application
 from connections.models import (
     Application,
     Database,
@@ -24,6 +25,8 @@ from connections.models import (
     Variable,
 )
 from connections.network import add_region_rule
+from connections.provisioning import create_database
+from connections.variables import save_variable
 
 REGIONS = [("fra1", "Frankfurt"), ("ams1", "Amsterdam"), ("nyc1", "New York")]
 
@@ -126,19 +129,18 @@ class Command(BaseCommand):
         )
 
         for slug, name, region, port, build, start in APPLICATIONS:
-            application, created = Application.objects.get_or_create(
+            if Application.objects.filter(team=team, slug=slug).exists():
+                continue
+            application = Application(
                 team=team,
                 slug=slug,
-                defaults={
-                    "name": name,
-                    "region": regions[region],
-                    "internal_port": port,
-                    "build_command": build,
-                    "start_command": start,
-                },
+                name=name,
+                region=regions[region],
+                internal_port=port,
+                build_command=build,
+                start_command=start,
             )
-            if created:
-                activity.record(owner, team, "created application", application, region=region)
+            create_application(owner, application)
 
         for slug, name, engine, version, region, model in DATABASES:
             if Database.objects.filter(team=team, slug=slug).exists():
@@ -153,8 +155,7 @@ class Command(BaseCommand):
                 resource_model=model,
             )
             database.derive_identifiers()
-            database.save()
-            activity.record(owner, team, "created database", database, engine=engine.value)
+            create_database(owner, database)
 
         self._connect(owner, team)
 
@@ -180,4 +181,5 @@ class Command(BaseCommand):
             add_region_rule(owner, analytics, analytics.region)
         for app, key, value in VARIABLES:
             if not Variable.objects.filter(application=apps[app], key=key).exists():
-                Variable.objects.create(application=apps[app], key=key, value=value, runtime=True)
+                variable = Variable(application=apps[app], key=key, value=value, runtime=True)
+                save_variable(owner, variable)
