@@ -130,8 +130,9 @@ def set_force_tls(actor: AbstractBaseUser | None, database: Database, on: bool) 
 def set_internet_access(actor: AbstractBaseUser | None, database: Database, on: bool) -> bool:
     """Switch a shared database's Internet access (its external connections) on or off.
 
-    Raises :class:`ExposureRefused` when Force TLS is off or the database is dedicated. Returns
-    whether anything changed; a change is recorded.
+    Raises :class:`ExposureRefused` when turning it on while Force TLS is off, or when it would
+    change on a dedicated database (there it follows the firewall rules). Returns whether
+    anything changed; a change is recorded.
     """
     # Only builds linked to the external details see them appear or go.
     return _switch(
