@@ -5,7 +5,6 @@
   that gives verdicts over source networks;
 - :mod:`.changes`: Force TLS, Internet access, firewall rules and region ranges, each change
   locked, refused or made, kept in sync and recorded;
-- :mod:`.compile`: the exposure as a server enforces it (pg_hba.conf, MariaDB account hosts).
 
 Every public name is importable from here.
 """
@@ -31,7 +30,6 @@ from connections.network.changes import (
     set_force_tls,
     set_internet_access,
 )
-from connections.network.compile import MariaDBAccess, mariadb_access, pg_hba_lines
 from connections.network.policy import (
     Decider,
     Defaults,
@@ -63,7 +61,6 @@ __all__ = [
     "IPAddress",
     "IPNetwork",
     "InvalidNetwork",
-    "MariaDBAccess",
     "Verdict",
     "add_cidr_rule",
     "add_region_rule",
@@ -76,10 +73,8 @@ __all__ = [
     "everyone_warning",
     "is_dedicated",
     "load_firewall",
-    "mariadb_access",
     "parse_address",
     "parse_network",
-    "pg_hba_lines",
     "policy_for",
     "reachability_for_address",
     "reachability_for_application",

@@ -8,6 +8,9 @@ from django.db import IntegrityError, transaction
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from connections.engines import Access, CannotEnforce
+from connections.engines.mysql import account_hosts
+from connections.engines.postgresql import hba_lines
 from connections.models import (
     Activity,
     Connection,
@@ -30,10 +33,8 @@ from connections.network import (
     connection_verdicts,
     defaults_for,
     load_firewall,
-    mariadb_access,
     parse_address,
     parse_network,
-    pg_hba_lines,
     reachability_for_address,
     reachability_for_application,
     reachable_from_internet,
@@ -699,14 +700,19 @@ def test_connection_verdicts_name_apps_that_need_a_rule(
     assert [v.allowed for _, v in connection_verdicts(dedicated)] == [True]
 
 
-# Compilers ------------------------------------------------------------------------------------
+# Compiled for the servers -------------------------------------------------------------------
+
+
+def _access(database):
+    networks = tuple(load_firewall(database).allowed_networks())
+    return Access(database.database_name, {database.username: "pw"}, networks, database.force_tls)
 
 
 def test_rules_compile_to_pg_hba_lines(dedicated, region):
     add_region_rule(None, dedicated, region)
     add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
-    lines = pg_hba_lines(load_firewall(dedicated))
-    who = f"{dedicated.database_name} {dedicated.username}"
+    lines = hba_lines(_access(dedicated))
+    who = f'"{dedicated.database_name}" "{dedicated.username}"'
     assert lines == [
         f"hostnossl {who} all reject",
         f"hostssl {who} 10.20.0.0/16 scram-sha-256",
@@ -719,7 +725,7 @@ def test_rules_compile_to_pg_hba_lines(dedicated, region):
 def test_a_shared_database_compiles_to_its_region_and_everyone_when_open(shared, ranges):
     set_force_tls(None, shared, True)
     set_internet_access(None, shared, True)
-    lines = pg_hba_lines(load_firewall(_reload(shared)))
+    lines = hba_lines(_access(_reload(shared)))
     assert [line.split()[3] for line in lines[1:-1]] == [*FRA1, "0.0.0.0/0", "::/0"]
 
 
@@ -727,8 +733,15 @@ def test_rules_compile_to_mariadb_hosts(dedicated):
     add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
     add_cidr_rule(None, dedicated, "198.51.100.7", "Metabase")
     add_cidr_rule(None, dedicated, "2001:db8::7", "Laptop")
+    networks = _access(dedicated).networks
+    assert account_hosts(networks) == ["203.0.113.0/255.255.255.0", "198.51.100.7", "2001:db8::7"]
     add_cidr_rule(None, dedicated, "2001:db8:1::/48", "Office v6")
-    access = mariadb_access(load_firewall(dedicated))
-    assert access.hosts == ["203.0.113.0/255.255.255.0", "198.51.100.7", "2001:db8::7"]
-    assert access.require_ssl
-    assert [str(n) for n in access.unsupported] == ["2001:db8:1::/48"]
+    with pytest.raises(CannotEnforce, match="2001:db8:1::/48"):
+        account_hosts(_access(dedicated).networks)
+
+
+def test_everyone_is_the_percent_account_and_all_of_ipv4_its_two_halves():
+    everyone = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
+    assert account_hosts(everyone) == ["%"]
+    # A zero netmask matches nothing on MariaDB: all of IPv4 is written as its two halves.
+    assert account_hosts(everyone[:1]) == ["0.0.0.0/128.0.0.0", "128.0.0.0/128.0.0.0"]
