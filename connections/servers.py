@@ -59,6 +59,13 @@ def inspect(server: DatabaseServer) -> ServerReport:
     return report
 
 
+def offered_version(server: DatabaseServer) -> str:
+    """The version the platform offers that lands on ``server``: the one of its major."""
+    spec = Engine(server.engine).spec
+    major = spec.major(server.reported_version)
+    return next(version for version in spec.versions if spec.major(version) == major)
+
+
 def note_report(server: DatabaseServer, report: ServerReport) -> None:
     """Keep what the server said of itself on its record (not saved here)."""
     server.reported_version = report.version

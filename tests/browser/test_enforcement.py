@@ -10,8 +10,9 @@ from playwright.sync_api import expect
 from connections import enforcement
 from connections.engines import engine_for
 from connections.models import Database, ExposureState
+from connections.servers import offered_version
 from tests.conftest import PASSWORD
-from tests.servers import create_on_server, offered_version, register
+from tests.servers import create_on_server, register
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -26,7 +26,8 @@ from connections.network import (
     set_force_tls,
     set_internet_access,
 )
-from tests.servers import create_on_server, offered_version, register
+from connections.servers import offered_version
+from tests.servers import create_on_server, register
 
 # Changes reach the servers once their transaction commits, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,7 +10,8 @@ import connections.models.resources
 from connections import linking
 from connections.engines import engine_for
 from connections.models import Activity, Database, DatabaseServer
-from tests.servers import offered_version, register
+from connections.servers import offered_version
+from tests.servers import register
 
 HTMX = {"HX-Request": "true"}
 

@@ -17,6 +17,7 @@ from django.urls import reverse
 from connections.engines import engine_for
 from connections.models import Database, ExposureState
 from connections.network import add_cidr_rule, add_region_rule, set_force_tls, set_internet_access
+from connections.servers import offered_version
 from tests.servers import (
     LOOPBACK_V4,
     LOOPBACK_V6,
@@ -24,7 +25,6 @@ from tests.servers import (
     Source,
     connect_all,
     create_on_server,
-    offered_version,
     register,
     require_own_server,
 )
