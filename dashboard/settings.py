@@ -5,17 +5,23 @@ be unsafe in production (a missing secret key, missing encryption keys) is refus
 unless DEBUG is on.
 """
 
-import base64
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
+from dashboard.envfile import DEBUG_ENCRYPTION_KEY, env_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # FileAwareEnv reads SECRET_KEY_FILE (and any *_FILE) when the plain variable is absent.
 env = environ.FileAwareEnv()
+
+# The project's .env (which `manage.py demo` writes) fills in what the environment leaves unset.
+ENV_FILE = env_file()
+if ENV_FILE is not None and ENV_FILE.exists():
+    environ.Env.read_env(ENV_FILE)
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -46,7 +52,7 @@ if not FIELD_ENCRYPTION_KEYS:
             "`uv run python -c 'from cryptography.fernet import Fernet; "
             "print(Fernet.generate_key().decode())'`."
         )
-    FIELD_ENCRYPTION_KEYS = [base64.urlsafe_b64encode(b"dev-only-key-never-in-production").decode()]
+    FIELD_ENCRYPTION_KEYS = [DEBUG_ENCRYPTION_KEY]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -6,6 +6,8 @@ same suite runs on SQLite and on PostgreSQL.
 
 import os
 
+# A laptop's .env (the demo's DEBUG=true) never leaks into the suite.
+os.environ.setdefault("ENV_FILE", "")
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-production")
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dGVzdHMtb25seS1rZXktbmV2ZXItaW4tcHJvZHVjdGk=")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")

@@ -1,11 +1,16 @@
 """Settings come from the environment and refuse unsafe production configurations."""
 
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
+
+from dashboard import envfile
+from dashboard.envfile import write_laptop_env
 
 PROJECT = Path(__file__).resolve().parents[2]
 PRODUCTION = {
@@ -83,3 +88,53 @@ def test_database_url_selects_the_backend(url, vendor):
     code = "from django.db import connection; print(connection.vendor)"
     result = _manage("shell", "--no-imports", "-c", code, **{**PRODUCTION, "DATABASE_URL": url})
     assert result.stdout.strip() == vendor, result.stderr
+
+
+# The project's .env, which the demo writes ------------------------------------------------------
+
+SHOW = (
+    "from django.conf import settings as s; print(s.DEBUG, s.SECRET_KEY, *s.FIELD_ENCRYPTION_KEYS)"
+)
+
+
+def test_the_laptop_env_file_is_written_once_and_private(tmp_path):
+    path = tmp_path / ".env"
+    assert write_laptop_env(path) is True
+    written = path.read_text()
+    values = dict(line.split("=", 1) for line in written.splitlines() if "=" in line)
+    assert values["DEBUG"] == "true"
+    assert len(values["SECRET_KEY"]) >= 50
+    Fernet(values["FIELD_ENCRYPTION_KEYS"].split(",")[0])  # a valid key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert write_laptop_env(path) is False
+    assert path.read_text() == written
+
+
+def test_what_an_earlier_demo_stored_still_decrypts(tmp_path, monkeypatch):
+    monkeypatch.setattr(envfile, "BASE_DIR", tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    (tmp_path / "db.sqlite3").touch()  # encrypted with DEBUG's throwaway key
+    write_laptop_env(tmp_path / ".env")
+    keys = next(line for line in (tmp_path / ".env").read_text().splitlines() if "KEYS=" in line)
+    assert keys.endswith(f",{envfile.DEBUG_ENCRYPTION_KEY}")
+
+
+def test_settings_read_the_env_file_without_any_variable(tmp_path):
+    path = tmp_path / ".env"
+    write_laptop_env(path)
+    values = dict(line.split("=", 1) for line in path.read_text().splitlines() if "=" in line)
+    result = _manage("shell", "--no-imports", "-c", SHOW, ENV_FILE=str(path))
+    assert result.returncode == 0, result.stderr
+    debug, secret_key, *keys = result.stdout.split()
+    assert (debug, secret_key) == ("True", values["SECRET_KEY"])
+    assert keys == values["FIELD_ENCRYPTION_KEYS"].split(",")
+
+
+def test_the_environment_wins_over_the_env_file(tmp_path):
+    path = tmp_path / ".env"
+    write_laptop_env(path)
+    result = _manage("shell", "--no-imports", "-c", SHOW, ENV_FILE=str(path), **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    debug, secret_key, *keys = result.stdout.split()
+    assert (debug, secret_key) == ("True", PRODUCTION["SECRET_KEY"])
+    assert keys == [PRODUCTION["FIELD_ENCRYPTION_KEYS"]]
