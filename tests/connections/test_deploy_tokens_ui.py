@@ -1,5 +1,9 @@
 """Deploy tokens on the Settings page: created and shown once, stored hashed, revoked."""
 
+import html
+import re
+import shlex
+
 import pytest
 from django.urls import reverse
 
@@ -55,3 +59,16 @@ def test_revoke_through_another_app_is_404(developer_client, token, make_applica
     url = reverse("token_revoke", args=["acme", other.slug, token.public_id])
     assert developer_client.post(url).status_code == 404
     assert DeployToken.objects.exists()
+
+
+def test_the_curl_example_pastes_into_a_shell_as_one_url(developer_client, app):
+    response = developer_client.post(create_url(app), {"name": "CI"}, headers=HTMX)
+    example = re.search(r'data-testid="token-curl">([^<]+)<', response.content.decode())
+    words = shlex.split(html.unescape(example.group(1)))
+    url = reverse("api_environment", args=["acme", app.slug])
+    assert words == [
+        "curl",
+        "-H",
+        "Authorization: Bearer $TOKEN",
+        f"http://testserver{url}?phase=build&format=shell",
+    ]
