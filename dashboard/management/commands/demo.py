@@ -169,7 +169,8 @@ class Command(BaseCommand):
             # A stop asked by the system (SIGTERM) stops the servers like Ctrl-C does.
             signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(0))
             worker = subprocess.Popen(  # noqa: S603 (this project's own manage.py)
-                [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker"]
+                # No reloader: one process, which a stop reaches.
+                [sys.executable, str(settings.BASE_DIR / "manage.py"), "db_worker", "--no-reload"]
             )
             self.stdout.write(f"Task worker running (pid {worker.pid}).")
             self.stdout.write(f"Serving on http://{addrport}/  (Ctrl+C stops it all)")
