@@ -176,11 +176,22 @@ class Command(BaseCommand):
             self.stdout.write(f"Serving on http://{addrport}/  (Ctrl+C stops it all)")
             call_command("runserver", addrport, use_reloader=False)
         finally:
+            self._stop(worker, cluster)
+
+    def _stop(self, worker: subprocess.Popen[bytes] | None, cluster: Cluster) -> None:
+        """Stop the worker and the PostgreSQL server. A second Ctrl-C or stop (uv passes one
+        on, a terminal sends one to every process) must not cut this short."""
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {number: signal.signal(number, signal.SIG_IGN) for number in stops}
+        try:
             if worker is not None:
                 worker.terminate()
                 worker.wait(timeout=30)
             cluster.stop()
             self.stdout.write("The demo's PostgreSQL server is stopped; its data is kept.")
+        finally:
+            for number, handler in previous.items():
+                signal.signal(number, handler)
 
     # Servers
 
