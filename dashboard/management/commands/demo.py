@@ -146,9 +146,9 @@ class Command(BaseCommand):
         path = env_file()
         if path is not None and path.exists():
             self.stdout.write(
-                f"Settings: {path} (DEBUG, SECRET_KEY, FIELD_ENCRYPTION_KEYS), written by the "
-                "demo's first run; every manage.py command run here reads it, and variables set "
-                "in the environment win."
+                f"Settings: {path} is read by every manage.py command run here (the demo writes "
+                "it with DEBUG, SECRET_KEY and FIELD_ENCRYPTION_KEYS when it is missing); "
+                "variables set in the environment win."
             )
         call_command("migrate", interactive=False, verbosity=0)
         cluster = self._start(state_dir / "postgres")
