@@ -61,8 +61,9 @@ def _unavailable(reason: str) -> None:
 
 def _drop_on_machine_servers() -> None:
     """The demo's databases on the machine's MariaDB and Redis go with the test."""
-    for database in Database.objects.exclude(server=None).exclude(engine=Engine.POSTGRESQL):
-        provisioning.drop(database)
+    held = Database.objects.exclude(server=None).exclude(engine=Engine.POSTGRESQL)
+    for database in held.select_related("server"):
+        engine_for(database.server).drop(database)
 
 
 def _demo(state_dir: Path) -> str:
@@ -244,8 +245,8 @@ def test_after_the_demo_a_new_shell_reads_its_env_file(state_dir, tmp_path):
 
 
 DROP_ON_MACHINE_SERVERS = """
-from connections import provisioning
+from connections.engines import engine_for
 from connections.models import Database
 for database in Database.objects.exclude(server=None).exclude(engine="postgresql"):
-    provisioning.drop(database)
+    engine_for(database.server).drop(database)
 """
