@@ -1,13 +1,16 @@
 """The cast every test draws on: a team with an owner, a developer and a viewer; an outsider
-who belongs to another team; regions; and factories for applications and databases."""
+who belongs to another team; an operator for the admin; their clients (plain, htmx, with CSRF
+checks); regions; and factories for applications, databases and servers."""
 
 import itertools
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from connections.engines import engine_for
 from connections.models import (
     Application,
     Database,
@@ -18,6 +21,7 @@ from connections.models import (
     Role,
     Team,
 )
+from tests.servers import create_on_server
 
 pytest_plugins = ["tests.servers"]
 
@@ -71,10 +75,20 @@ def outsider(other_team):
     return _member(other_team, "outsider", Role.OWNER)
 
 
-def _client_for(user) -> Client:
-    client = Client()
+def _client_for(user, *, htmx: bool = False, enforce_csrf_checks: bool = False) -> Client:
+    """A client signed in as ``user``; ``htmx`` sends ``HX-Request`` with every request, as htmx
+    does; ``enforce_csrf_checks`` refuses a POST without the token, as browsers get refused."""
+    client = Client(
+        enforce_csrf_checks=enforce_csrf_checks, headers={"HX-Request": "true"} if htmx else None
+    )
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def client_for() -> Callable[..., Client]:
+    """Build a client for any member: ``client_for(viewer, htmx=True)``."""
+    return _client_for
 
 
 @pytest.fixture
@@ -90,6 +104,25 @@ def viewer_client(viewer) -> Client:
 @pytest.fixture
 def outsider_client(outsider) -> Client:
     return _client_for(outsider)
+
+
+@pytest.fixture
+def htmx_client(developer) -> Client:
+    """The developer's browser with htmx: every request carries ``HX-Request``."""
+    return _client_for(developer, htmx=True)
+
+
+@pytest.fixture
+def csrf_client(developer) -> Client:
+    """The developer, with CSRF checks on: a POST without the token is refused."""
+    return _client_for(developer, enforce_csrf_checks=True)
+
+
+@pytest.fixture
+def operator_client(db) -> Client:
+    """An operator: a superuser of the admin, member of no team."""
+    operator = get_user_model().objects.create_superuser("operator", password="op-password-1")
+    return _client_for(operator)
 
 
 @pytest.fixture
@@ -151,3 +184,24 @@ def make_server(region) -> Callable[..., DatabaseServer]:
         )
 
     return make
+
+
+@pytest.fixture
+def app(make_application) -> Application:
+    return make_application(name="Storefront", slug="storefront")
+
+
+@pytest.fixture
+def database(make_database) -> Database:
+    return make_database(name="Shop DB", slug="shop-db")
+
+
+@pytest.fixture
+def live(sql_server, make_database) -> Iterator[Database]:
+    """A database really provisioned on PostgreSQL, then on MariaDB, and dropped after."""
+    database = make_database(
+        slug=f"t{secrets.token_hex(4)}", engine=sql_server.engine, server=sql_server
+    )
+    create_on_server(database, database.password)
+    yield database
+    engine_for(sql_server).drop(database)

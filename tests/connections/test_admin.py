@@ -1,18 +1,10 @@
 """The operators' admin for connections: readable, and never a secret in clear."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from connections import linking, tokens
 from connections.models import Activity, DeployToken, Variable
-
-
-@pytest.fixture
-def operator_client(client, db):
-    operator = get_user_model().objects.create_superuser("operator", password="op-password-1")
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture

@@ -532,15 +532,6 @@ def test_a_rule_of_another_database_is_404(developer_client, dedicated, managed,
 # The operators' admin --------------------------------------------------------------------------
 
 
-@pytest.fixture
-def operator_client(client, db):
-    from django.contrib.auth import get_user_model
-
-    operator = get_user_model().objects.create_superuser("operator", password="op-password-1")
-    client.force_login(operator)
-    return client
-
-
 @pytest.mark.parametrize("model", ["regionrange", "firewallrule"])
 def test_operators_list_ranges_and_rules(operator_client, dedicated, region, model):
     add_region_rule(None, dedicated, region)

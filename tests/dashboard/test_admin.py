@@ -2,7 +2,6 @@
 
 import pytest
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from connections import linking
@@ -11,13 +10,6 @@ from connections.models import DatabaseServer
 from tests.servers import register
 
 ADMIN_URL = "postgres://admin:s3cr3t-P@ss@db.internal:5432/postgres"
-
-
-@pytest.fixture
-def operator_client(client, db):
-    operator = get_user_model().objects.create_superuser("operator", password="op-password-1")
-    client.force_login(operator)
-    return client
 
 
 @pytest.fixture
