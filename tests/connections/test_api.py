@@ -4,7 +4,6 @@ deployments; without a valid token it gets 401, and for anything else 404."""
 import json
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from connections import tokens
@@ -60,19 +59,10 @@ def _deploy(client, application, secret, body):
 # Authorisation
 
 
-def test_no_authorization_header_is_401(client, shop, secret):
-    assert client.get(_environment_url(shop)).status_code == 401
-
-
 def test_unknown_token_is_401_with_a_bearer_challenge(client, shop, secret):
     response = _get(client, shop, "hbr_" + "x" * 43)
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Bearer")
-
-
-def test_token_of_another_application_of_the_team_gets_404(client, make_application, secret):
-    sibling = make_application(slug="blog")
-    assert _get(client, sibling, secret).status_code == 404
 
 
 def test_same_slug_in_another_team_gets_404(client, make_application, other_team, secret):
@@ -210,11 +200,6 @@ def test_a_version_too_large_for_an_integer_is_400(client, shop, secret):
     assert _deploy(client, shop, secret, '{"version": 1e400}').status_code == 400
 
 
-def test_deployment_without_a_token_is_401(client, shop):
-    response = client.post(_deployments_url(shop), {"version": 1}, content_type="application/json")
-    assert response.status_code == 401
-
-
 def test_deployment_is_recorded_without_the_secret(client, shop, secret):
     _deploy(client, shop, secret, {"version": 1})
     entry = Activity.objects.get(verb="deployed")
@@ -224,12 +209,3 @@ def test_deployment_is_recorded_without_the_secret(client, shop, secret):
         {"version": 1, "via": "CI"},
     )
     assert not any(secret in str(row) for row in Activity.objects.values_list())
-
-
-def test_deployment_needs_no_csrf_token(shop, secret):
-    client = Client(enforce_csrf_checks=True)
-    assert _deploy(client, shop, secret, {"version": 1}).status_code == 200
-
-
-def test_get_on_deployments_is_405(client, shop, secret):
-    assert client.get(_deployments_url(shop), **_bearer(secret)).status_code == 405

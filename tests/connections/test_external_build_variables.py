@@ -108,21 +108,6 @@ def test_an_external_variable_cannot_be_made_available_at_runtime(developer_clie
     assert "internal connection" in form.errors["runtime"][0]
 
 
-def test_viewer_gets_403(viewer_client, shop):
-    app, database = shop
-    assert viewer_client.post(url(app, database)).status_code == 403
-
-
-def test_outsider_gets_404(outsider_client, shop):
-    app, database = shop
-    assert outsider_client.post(url(app, database)).status_code == 404
-
-
-def test_get_is_refused(developer_client, shop):
-    app, database = shop
-    assert developer_client.get(url(app, database)).status_code == 405
-
-
 def test_the_warning_goes_once_the_build_has_its_variables(developer_client, shop):
     app, database = shop
     _open(database)

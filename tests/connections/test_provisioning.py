@@ -145,16 +145,6 @@ class TestDelete:
         server.save()
         engine_for(server).drop(live)
 
-    def test_viewer_gets_403(self, viewer_client, make_database):
-        database = make_database()
-        assert viewer_client.post(self.url(database), {"confirm": database.slug}).status_code == 403
-
-    def test_outsider_gets_404(self, outsider_client, make_database):
-        database = make_database()
-        assert (
-            outsider_client.post(self.url(database), {"confirm": database.slug}).status_code == 404
-        )
-
 
 def test_the_least_loaded_server_of_the_engine_and_region_is_chosen(
     make_server, make_database, region
