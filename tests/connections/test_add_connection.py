@@ -8,7 +8,6 @@ from django.urls import reverse
 
 from connections.models import Activity, Application, Connection, Variable
 
-HTMX = {"HX-Request": "true"}
 KEYS = {
     "key_host": "DB_HOST",
     "key_port": "DB_PORT",
@@ -30,38 +29,37 @@ def from_db(database):
 def _post(client, app, database, side="app", **data):
     url = from_app(app) if side == "app" else from_db(database)
     other = database.slug if side == "app" else app.slug
-    return client.post(url, {"other": other, "add_variables": "on", **KEYS, **data}, headers=HTMX)
+    return client.post(url, {"other": other, "add_variables": "on", **KEYS, **data})
 
 
 def test_modal_offers_only_same_team_same_region(
-    developer_client, app, database, make_database, other_region, other_team
+    htmx_client, app, database, make_database, other_region, other_team
 ):
     make_database(name="Far away", slug="far", region=other_region)
     make_database(name="Not ours", slug="not-ours", team=other_team)
-    response = developer_client.get(from_app(app), headers=HTMX)
+    response = htmx_client.get(from_app(app))
     assert list(response.context["form"].fields["other"].widget.choices) == [("shop-db", "Shop DB")]
     assert b"<html" not in response.content  # a fragment for the modal
 
 
-def test_modal_previews_the_default_keys(developer_client, app, database):
-    content = developer_client.get(from_app(app), headers=HTMX).content.decode()
+def test_modal_previews_the_default_keys(htmx_client, app, database):
+    content = htmx_client.get(from_app(app)).content.decode()
     for key in KEYS.values():
         assert f'value="{key}"' in content
 
 
-def test_prefix_refresh_shows_prefixed_keys_without_saving(developer_client, app, database):
-    response = developer_client.post(
+def test_prefix_refresh_shows_prefixed_keys_without_saving(htmx_client, app, database):
+    response = htmx_client.post(
         from_app(app),
         {"other": database.slug, "add_variables": "on", "prefix": "SHOP_", "refresh": "prefix"},
-        headers=HTMX,
     )
     assert 'value="SHOP_DATABASE_URL"' in response.content.decode()
     assert not Connection.objects.exists()
 
 
 @pytest.mark.parametrize("side", ["app", "db"])
-def test_both_sides_create_the_same_connection_and_variables(developer_client, app, database, side):
-    response = _post(developer_client, app, database, side=side, key_url="SHOP_URL")
+def test_both_sides_create_the_same_connection_and_variables(htmx_client, app, database, side):
+    response = _post(htmx_client, app, database, side=side, key_url="SHOP_URL")
     assert response.status_code == 204
     assert Connection.objects.filter(application=app, database=database).exists()
     variables = Variable.objects.filter(application=app)
@@ -69,8 +67,8 @@ def test_both_sides_create_the_same_connection_and_variables(developer_client, a
     assert all(v.runtime and not v.build and v.is_linked for v in variables)
 
 
-def test_success_closes_the_modal_and_refreshes_lists(developer_client, app, database):
-    trigger = json.loads(_post(developer_client, app, database).headers["HX-Trigger"])
+def test_success_closes_the_modal_and_refreshes_lists(htmx_client, app, database):
+    trigger = json.loads(_post(htmx_client, app, database).headers["HX-Trigger"])
     assert trigger == {"closeModal": {}, "connectionsChanged": {}, "variablesChanged": {}}
 
 
@@ -79,16 +77,14 @@ def test_without_javascript_success_redirects_to_the_page(developer_client, app,
     assert response.url == reverse("application_networking", args=["acme", app.slug])
 
 
-def test_unticked_checkbox_adds_no_variables(developer_client, app, database):
-    developer_client.post(from_app(app), {"other": database.slug, **KEYS}, headers=HTMX)
+def test_unticked_checkbox_adds_no_variables(htmx_client, app, database):
+    htmx_client.post(from_app(app), {"other": database.slug, **KEYS})
     assert Connection.objects.exists()
     assert not Variable.objects.exists()
 
 
-def test_connection_bumps_the_environment_and_is_recorded(
-    developer_client, developer, app, database
-):
-    _post(developer_client, app, database)
+def test_connection_bumps_the_environment_and_is_recorded(htmx_client, developer, app, database):
+    _post(htmx_client, app, database)
     app.refresh_from_db()
     entry = Activity.objects.get(verb="connected")
     assert app.environment_version == 2
@@ -99,57 +95,53 @@ def test_connection_bumps_the_environment_and_is_recorded(
     )
 
 
-def test_duplicate_connection_is_refused_in_the_modal(developer_client, app, database):
-    _post(developer_client, app, database)
-    response = _post(developer_client, app, database, key_url="OTHER_URL")
+def test_duplicate_connection_is_refused_in_the_modal(htmx_client, app, database):
+    _post(htmx_client, app, database)
+    response = _post(htmx_client, app, database, key_url="OTHER_URL")
     assert response.status_code == 200
     assert "already connected" in response.context["form"].errors["other"][0]
     assert Connection.objects.count() == 1
 
 
-def test_cross_region_is_refused_with_the_reason(
-    developer_client, app, make_database, other_region
-):
+def test_cross_region_is_refused_with_the_reason(htmx_client, app, make_database, other_region):
     far = make_database(name="Far", slug="far", region=other_region)
-    response = developer_client.post(
-        from_app(app), {"other": far.slug, **KEYS, "add_variables": "on"}, headers=HTMX
-    )
+    response = htmx_client.post(from_app(app), {"other": far.slug, **KEYS, "add_variables": "on"})
     assert "Frankfurt" in response.context["form"].errors["other"][0]
     assert not Connection.objects.exists()
 
 
 def test_cross_region_explains_itself_from_the_database_side(
-    developer_client, database, make_application, other_region
+    htmx_client, database, make_application, other_region
 ):
     far = make_application(name="Far app", slug="far-app", region=other_region)
-    response = developer_client.post(from_db(database), {"other": far.slug}, headers=HTMX)
+    response = htmx_client.post(from_db(database), {"other": far.slug})
     assert "one region" in response.context["form"].errors["other"][0]
 
 
 def test_other_team_database_is_refused_without_naming_it(
-    developer_client, app, make_database, other_team
+    htmx_client, app, make_database, other_team
 ):
     make_database(name="Secret Globex DB", slug="globex-db", team=other_team)
-    response = developer_client.post(from_app(app), {"other": "globex-db"}, headers=HTMX)
+    response = htmx_client.post(from_app(app), {"other": "globex-db"})
     assert response.context["form"].errors["other"]
     assert b"Secret Globex DB" not in response.content
     assert not Connection.objects.exists()
 
 
 def test_key_clash_with_an_existing_runtime_variable_is_shown_next_to_the_key(
-    developer_client, app, database
+    htmx_client, app, database
 ):
     Variable.objects.create(application=app, key="DATABASE_URL", value="x", runtime=True)
-    response = _post(developer_client, app, database)
+    response = _post(htmx_client, app, database)
     assert "already has DATABASE_URL at runtime" in response.context["form"].errors["key_url"][0]
     assert not Connection.objects.exists()
 
 
-def test_a_build_only_variable_with_the_same_key_is_no_clash(developer_client, app, database):
+def test_a_build_only_variable_with_the_same_key_is_no_clash(htmx_client, app, database):
     Variable.objects.create(
         application=app, key="DATABASE_URL", value="x", build=True, runtime=False
     )
-    assert _post(developer_client, app, database).status_code == 204
+    assert _post(htmx_client, app, database).status_code == 204
 
 
 @pytest.mark.parametrize(
@@ -161,31 +153,29 @@ def test_a_build_only_variable_with_the_same_key_is_no_clash(developer_client, a
         ("key_name", "", "Give this variable a key"),
     ],
 )
-def test_bad_keys_are_explained_next_to_the_field(
-    developer_client, app, database, field, key, message
-):
-    response = _post(developer_client, app, database, **{field: key})
+def test_bad_keys_are_explained_next_to_the_field(htmx_client, app, database, field, key, message):
+    response = _post(htmx_client, app, database, **{field: key})
     assert message.lower() in " ".join(response.context["form"].errors[field]).lower()
     assert not Connection.objects.exists()
     assert not Variable.objects.exists()
 
 
-def test_bad_prefix_is_refused(developer_client, app, database):
-    response = _post(developer_client, app, database, prefix="1-bad")
+def test_bad_prefix_is_refused(htmx_client, app, database):
+    response = _post(htmx_client, app, database, prefix="1-bad")
     assert response.context["form"].errors["prefix"]
 
 
 def test_an_application_in_another_team_cannot_be_linked_through_its_slug(
-    developer_client, database, other_team, region
+    htmx_client, database, other_team, region
 ):
     Application.objects.create(team=other_team, region=region, name="Theirs", slug="theirs")
-    response = developer_client.post(from_db(database), {"other": "theirs"}, headers=HTMX)
+    response = htmx_client.post(from_db(database), {"other": "theirs"})
     assert response.context["form"].errors["other"]
     assert not Connection.objects.exists()
 
 
-def test_choosing_another_database_keeps_the_keys_as_typed(developer_client, app, database):
-    response = developer_client.post(
+def test_choosing_another_database_keeps_the_keys_as_typed(htmx_client, app, database):
+    response = htmx_client.post(
         from_app(app),
         {
             "other": database.slug,
@@ -194,7 +184,6 @@ def test_choosing_another_database_keeps_the_keys_as_typed(developer_client, app
             "key_url": "MY_URL",
             "refresh": "choice",
         },
-        headers=HTMX,
     )
     assert 'value="MY_URL"' in response.content.decode()
     assert not Connection.objects.exists()

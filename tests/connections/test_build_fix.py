@@ -6,7 +6,6 @@ from django.urls import reverse
 from connections import linking
 from connections.models import Activity
 
-HTMX = {"HX-Request": "true"}
 BUILD = "npm ci && npx prisma migrate deploy && npm run build"
 
 
@@ -36,15 +35,15 @@ def test_no_warning_without_an_internal_connection(developer_client, make_applic
     assert b"build-warning" not in content
 
 
-def test_preview_shows_both_commands_without_changing_anything(developer_client, migrating_app):
-    response = developer_client.get(url(migrating_app), headers=HTMX)
+def test_preview_shows_both_commands_without_changing_anything(htmx_client, migrating_app):
+    response = htmx_client.get(url(migrating_app))
     assert response.context["plan"].start_command == "npx prisma migrate deploy && npm start"
     migrating_app.refresh_from_db()
     assert migrating_app.build_command == BUILD
 
 
-def test_apply_moves_the_step_and_is_recorded(developer_client, migrating_app):
-    response = developer_client.post(url(migrating_app), headers=HTMX)
+def test_apply_moves_the_step_and_is_recorded(htmx_client, migrating_app):
+    response = htmx_client.post(url(migrating_app))
     migrating_app.refresh_from_db()
     assert response.headers["HX-Redirect"] == reverse("application_detail", args=["acme", "shop"])
     assert migrating_app.build_command == "npm ci && npm run build"
@@ -54,5 +53,5 @@ def test_apply_moves_the_step_and_is_recorded(developer_client, migrating_app):
     }
 
 
-def test_nothing_to_move_closes_quietly(developer_client, app):
-    assert developer_client.post(url(app), headers=HTMX).status_code == 204
+def test_nothing_to_move_closes_quietly(htmx_client, app):
+    assert htmx_client.post(url(app)).status_code == 204

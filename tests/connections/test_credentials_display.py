@@ -12,8 +12,6 @@ from connections.engines import engine_for
 from connections.models import Activity
 from tests.servers import create_on_server, register
 
-HTMX = {"HX-Request": "true"}
-
 
 @pytest.fixture
 def server(make_server):
@@ -31,7 +29,7 @@ def page(client, database):
 
 def reveal(client, database, endpoint):
     url = reverse("credentials_reveal", args=["acme", database.slug])
-    return client.post(url, {"endpoint": endpoint}, headers=HTMX)
+    return client.post(url, {"endpoint": endpoint})
 
 
 def test_external_details_are_absent_while_external_connections_are_off(developer_client, database):
@@ -50,8 +48,8 @@ def test_external_details_appear_when_on_with_secrets_masked(developer_client, d
     assert escape(database.password) not in content
 
 
-def test_revealing_is_recorded(developer_client, database):
-    response = reveal(developer_client, database, "internal")
+def test_revealing_is_recorded(htmx_client, database):
+    response = reveal(htmx_client, database, "internal")
     assert escape(database.password) in response.content.decode()
     assert Activity.objects.get().changes == {"endpoint": "internal"}
 
@@ -62,14 +60,14 @@ def test_viewers_are_not_offered_reveal_or_change(viewer_client, database):
     assert "Change password" not in content
 
 
-def test_external_reveal_is_404_while_off(developer_client, database):
-    assert reveal(developer_client, database, "external").status_code == 404
+def test_external_reveal_is_404_while_off(htmx_client, database):
+    assert reveal(htmx_client, database, "external").status_code == 404
 
 
-def test_external_reveal_gives_the_public_endpoint_and_a_tls_command(developer_client, database):
+def test_external_reveal_gives_the_public_endpoint_and_a_tls_command(htmx_client, database):
     database.force_tls = database.internet_access = True
     database.save()
-    content = reveal(developer_client, database, "external").content.decode()
+    content = reveal(htmx_client, database, "external").content.decode()
     assert "@pg.fra1.example.net:25432/" in content
     assert "sslmode=require" in content
 
@@ -93,14 +91,14 @@ class TestProbe:
         return reverse("database_probe", args=["acme", database.slug])
 
     def test_reports_success_version_tls_and_round_trip(
-        self, request, viewer_client, any_server, make_database
+        self, request, client_for, viewer, any_server, make_database
     ):
         database = make_database(
             slug=f"t{secrets.token_hex(4)}", engine=any_server.engine, server=any_server
         )
         create_on_server(database, database.password)
         try:
-            content = viewer_client.post(self.url(database), headers=HTMX).content.decode()
+            content = client_for(viewer, htmx=True).post(self.url(database)).content.decode()
         finally:
             engine_for(any_server).drop(database)
         assert "Connected" in content
@@ -111,14 +109,14 @@ class TestProbe:
         assert " ms" in content
 
     def test_reports_the_servers_error(
-        self, developer_client, postgresql_endpoint, region, make_database
+        self, htmx_client, postgresql_endpoint, region, make_database
     ):
         server = register(postgresql_endpoint, region)
         database = make_database(slug=f"t{secrets.token_hex(4)}", server=server)
-        content = developer_client.post(self.url(database), headers=HTMX).content.decode()
+        content = htmx_client.post(self.url(database)).content.decode()
         assert "Could not connect." in content
         assert "password authentication failed" in content or "does not exist" in content
 
-    def test_a_database_without_server_says_so(self, developer_client, make_database):
-        content = developer_client.post(self.url(make_database()), headers=HTMX).content.decode()
+    def test_a_database_without_server_says_so(self, htmx_client, make_database):
+        content = htmx_client.post(self.url(make_database())).content.decode()
         assert "Not provisioned" in content

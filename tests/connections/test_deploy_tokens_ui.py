@@ -10,15 +10,13 @@ from django.urls import reverse
 from connections import tokens
 from connections.models import Activity, DeployToken
 
-HTMX = {"HX-Request": "true"}
-
 
 def create_url(app):
     return reverse("token_create", args=["acme", app.slug])
 
 
-def test_create_shows_the_secret_once(developer_client, app):
-    response = developer_client.post(create_url(app), {"name": "GitHub Actions"}, headers=HTMX)
+def test_create_shows_the_secret_once(developer_client, htmx_client, app):
+    response = htmx_client.post(create_url(app), {"name": "GitHub Actions"})
     secret = response.context["secret"]
     token = DeployToken.objects.get()
     page = developer_client.get(reverse("application_settings", args=["acme", app.slug]))
@@ -28,8 +26,8 @@ def test_create_shows_the_secret_once(developer_client, app):
     assert Activity.objects.get().changes == {"name": "GitHub Actions"}
 
 
-def test_a_name_is_required(developer_client, app):
-    response = developer_client.post(create_url(app), {"name": ""}, headers=HTMX)
+def test_a_name_is_required(htmx_client, app):
+    response = htmx_client.post(create_url(app), {"name": ""})
     assert response.context["form"].errors["name"]
     assert not DeployToken.objects.exists()
 
@@ -39,9 +37,9 @@ def token(owner, app):
     return tokens.create_token(owner, app, "CI")[0]
 
 
-def test_revoke_deletes_and_records(developer_client, app, token):
+def test_revoke_deletes_and_records(htmx_client, app, token):
     url = reverse("token_revoke", args=["acme", app.slug, token.public_id])
-    assert developer_client.post(url, headers=HTMX).status_code == 204
+    assert htmx_client.post(url).status_code == 204
     assert not DeployToken.objects.exists()
     assert Activity.objects.filter(verb="revoked deploy token").exists()
 

@@ -55,10 +55,10 @@ def test_warning_offers_the_button_once_on(developer_client, shop):
     assert url(app, database).encode() in content
 
 
-def test_adds_build_only_variables_with_the_same_keys(developer_client, shop):
+def test_adds_build_only_variables_with_the_same_keys(htmx_client, shop):
     app, database = shop
     _open(database)
-    developer_client.post(url(app, database), headers={"HX-Request": "true"})
+    htmx_client.post(url(app, database))
     build = resolve_environment(app, "build")
     runtime = resolve_environment(app, "runtime")
     assert set(build) == set(runtime) - {"PORT"}

@@ -18,8 +18,6 @@ from connections.network import (
     set_internet_access,
 )
 
-HTMX = {"HX-Request": "true"}
-
 
 @pytest.fixture
 def ranges(region, other_region):
@@ -77,9 +75,9 @@ def test_viewer_sees_the_tab_without_buttons(viewer_client, dedicated):
     assert b"Turn off Force TLS" not in response.content
 
 
-def test_htmx_refresh_answers_the_exposure_fragment(developer_client, dedicated):
-    response = developer_client.get(
-        url("database_network", dedicated), headers={**HTMX, "HX-Target": "exposure"}
+def test_htmx_refresh_answers_the_exposure_fragment(htmx_client, dedicated):
+    response = htmx_client.get(
+        url("database_network", dedicated), headers={"HX-Target": "exposure"}
     )
     content = response.content.decode()
     assert content.strip().startswith('<div id="exposure"')
@@ -133,12 +131,12 @@ def test_query_count_does_not_grow_with_rules(developer_client, dedicated, make_
 # The reachability form -------------------------------------------------------------------------
 
 
-def test_checking_an_allowed_address_names_the_rule(developer_client, dedicated):
+def test_checking_an_allowed_address_names_the_rule(htmx_client, dedicated):
     add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
-    response = developer_client.get(
+    response = htmx_client.get(
         url("database_network", dedicated),
         {"source": "", "address": "203.0.113.9", "tls": "on"},
-        headers={**HTMX, "HX-Target": "reachability"},
+        headers={"HX-Target": "reachability"},
     )
     content = response.content.decode()
     assert content.strip().startswith('<section class="card" id="reachability"')
@@ -186,19 +184,17 @@ def test_an_unknown_application_is_an_error_not_a_500(developer_client, dedicate
 # Force TLS -----------------------------------------------------------------------------------
 
 
-def test_force_tls_modal_says_who_is_affected(developer_client, shared, make_application):
+def test_force_tls_modal_says_who_is_affected(htmx_client, shared, make_application):
     Connection.objects.create(application=make_application(name="Storefront"), database=shared)
-    response = developer_client.get(url("network_force_tls", shared), headers=HTMX)
+    response = htmx_client.get(url("network_force_tls", shared))
     content = response.content.decode()
     assert "<html" not in content
     assert "Storefront" in content
     assert "sslmode=require" in content
 
 
-def test_turning_force_tls_on_closes_the_modal_and_refreshes_the_tab(developer_client, shared):
-    response = developer_client.post(
-        url("network_force_tls", shared), {"state": "on"}, headers=HTMX
-    )
+def test_turning_force_tls_on_closes_the_modal_and_refreshes_the_tab(htmx_client, shared):
+    response = htmx_client.post(url("network_force_tls", shared), {"state": "on"})
     assert response.status_code == 204
     assert _events(response) == {"closeModal": {}, "networkChanged": {}}
     assert _reload(shared).force_tls
@@ -211,14 +207,12 @@ def test_without_javascript_the_change_redirects_to_the_tab(developer_client, sh
     assert response.url == url("database_network", shared)
 
 
-def test_force_tls_off_is_refused_while_internet_access_is_on(developer_client, shared):
+def test_force_tls_off_is_refused_while_internet_access_is_on(htmx_client, shared):
     set_force_tls(None, shared, True)
     set_internet_access(None, shared, True)
-    modal = developer_client.get(url("network_force_tls", shared), headers=HTMX).content.decode()
+    modal = htmx_client.get(url("network_force_tls", shared)).content.decode()
     assert "Turn Internet access off first" in modal
-    response = developer_client.post(
-        url("network_force_tls", shared), {"state": "off"}, headers=HTMX
-    )
+    response = htmx_client.post(url("network_force_tls", shared), {"state": "off"})
     assert response.status_code == 200
     assert "HX-Trigger" not in response.headers
     assert b"Turn Internet access off first" in response.content
@@ -231,9 +225,9 @@ def test_a_state_that_is_not_on_or_off_is_a_bad_request(developer_client, shared
     )
 
 
-def test_force_tls_on_the_way_to_internet_access_opens_that_modal(developer_client, shared):
-    response = developer_client.post(
-        url("network_force_tls", shared), {"state": "on", "then": "internet"}, headers=HTMX
+def test_force_tls_on_the_way_to_internet_access_opens_that_modal(htmx_client, shared):
+    response = htmx_client.post(
+        url("network_force_tls", shared), {"state": "on", "then": "internet"}
     )
     assert _events(response) == {"networkChanged": {}}
     assert response.context["on"] is True
@@ -244,36 +238,34 @@ def test_force_tls_on_the_way_to_internet_access_opens_that_modal(developer_clie
 # Internet access -----------------------------------------------------------------------------
 
 
-def test_internet_modal_refuses_while_force_tls_is_off_and_leads_to_it(developer_client, shared):
-    response = developer_client.get(url("network_internet", shared), headers=HTMX)
+def test_internet_modal_refuses_while_force_tls_is_off_and_leads_to_it(htmx_client, shared):
+    response = htmx_client.get(url("network_internet", shared))
     content = response.content.decode()
     assert "needs Force TLS on first" in content
     assert "Turn on Force TLS first" in content
     assert url("network_force_tls", shared) + "?state=on&amp;then=internet" in content
 
 
-def test_internet_access_post_is_refused_while_force_tls_is_off(developer_client, shared):
-    response = developer_client.post(url("network_internet", shared), {"state": "on"}, headers=HTMX)
+def test_internet_access_post_is_refused_while_force_tls_is_off(htmx_client, shared):
+    response = htmx_client.post(url("network_internet", shared), {"state": "on"})
     assert response.status_code == 200
     assert b"needs Force TLS on first" in response.content
     assert not _reload(shared).internet_access
     assert not Activity.objects.exists()
 
 
-def test_internet_access_on_after_force_tls(developer_client, shared):
+def test_internet_access_on_after_force_tls(htmx_client, shared):
     set_force_tls(None, shared, True)
-    modal = developer_client.get(url("network_internet", shared), headers=HTMX).content.decode()
+    modal = htmx_client.get(url("network_internet", shared)).content.decode()
     assert "becomes reachable from any address on the Internet" in modal
-    response = developer_client.post(url("network_internet", shared), {"state": "on"}, headers=HTMX)
+    response = htmx_client.post(url("network_internet", shared), {"state": "on"})
     assert _events(response) == {"closeModal": {}, "networkChanged": {}}
     assert _reload(shared).internet_access
     assert Activity.objects.first().changes == {"internet_access": True}
 
 
-def test_a_dedicated_database_explains_that_rules_decide(developer_client, dedicated):
-    response = developer_client.post(
-        url("network_internet", dedicated), {"state": "on"}, headers=HTMX
-    )
+def test_a_dedicated_database_explains_that_rules_decide(htmx_client, dedicated):
+    response = htmx_client.post(url("network_internet", dedicated), {"state": "on"})
     assert b"follows the firewall rules" in response.content
     assert b"Add a rule" in response.content
 
@@ -282,18 +274,18 @@ def test_a_dedicated_database_explains_that_rules_decide(developer_client, dedic
 
 
 def _add(client, database, **data):
-    return client.post(url("network_rule_add", database), {"label": "Office", **data}, headers=HTMX)
+    return client.post(url("network_rule_add", database), {"label": "Office", **data})
 
 
-def test_adding_a_rule_is_normalised_recorded_and_refreshes_the_tab(developer_client, dedicated):
-    response = _add(developer_client, dedicated, network=" 203.0.113.7 ")
+def test_adding_a_rule_is_normalised_recorded_and_refreshes_the_tab(htmx_client, dedicated):
+    response = _add(htmx_client, dedicated, network=" 203.0.113.7 ")
     assert _events(response) == {"closeModal": {}, "networkChanged": {}}
     assert FirewallRule.objects.get().network == "203.0.113.7/32"
     assert Activity.objects.get().verb == "added firewall rule to"
 
 
-def test_host_bits_are_refused_next_to_the_field(developer_client, dedicated):
-    response = _add(developer_client, dedicated, network="10.1.2.3/8")
+def test_host_bits_are_refused_next_to_the_field(htmx_client, dedicated):
+    response = _add(htmx_client, dedicated, network="10.1.2.3/8")
     assert response.status_code == 200
     assert "Did you mean the range 10.0.0.0/8?" in response.context["form"].errors["network"][0]
     assert b'id="id_network-error"' in response.content
@@ -301,57 +293,57 @@ def test_host_bits_are_refused_next_to_the_field(developer_client, dedicated):
     assert not Activity.objects.exists()
 
 
-def test_a_duplicate_is_reported_next_to_the_field(developer_client, dedicated):
+def test_a_duplicate_is_reported_next_to_the_field(htmx_client, dedicated):
     add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
-    response = _add(developer_client, dedicated, network="203.0.113.0/24")
+    response = _add(htmx_client, dedicated, network="203.0.113.0/24")
     assert "already in the allowlist" in response.context["form"].errors["network"][0]
     assert FirewallRule.objects.count() == 1
 
 
-def test_a_covered_range_is_reported(developer_client, dedicated):
+def test_a_covered_range_is_reported(htmx_client, dedicated):
     add_cidr_rule(None, dedicated, "203.0.113.0/24", "Office")
-    response = _add(developer_client, dedicated, network="203.0.113.64/26")
+    response = _add(htmx_client, dedicated, network="203.0.113.64/26")
     assert "this rule would change nothing" in response.context["form"].errors["network"][0]
 
 
-def test_everyone_asks_for_a_confirmation_that_says_everyone(developer_client, dedicated):
-    response = _add(developer_client, dedicated, network="0.0.0.0/0", label="All")
+def test_everyone_asks_for_a_confirmation_that_says_everyone(htmx_client, dedicated):
+    response = _add(htmx_client, dedicated, network="0.0.0.0/0", label="All")
     content = response.content.decode()
     assert "0.0.0.0/0 means everyone" in content
     assert "Yes, allow everyone on the Internet" in content
     assert not FirewallRule.objects.exists()
-    confirmed = _add(developer_client, dedicated, network="::/0", confirm_everyone="on")
+    confirmed = _add(htmx_client, dedicated, network="::/0", confirm_everyone="on")
     assert confirmed.status_code == 204
     assert FirewallRule.objects.get().network == "::/0"
 
 
-def test_an_internet_rule_without_force_tls_offers_to_turn_it_on(developer_client, dedicated):
+def test_an_internet_rule_without_force_tls_offers_to_turn_it_on(htmx_client, dedicated):
     set_force_tls(None, dedicated, False)
-    response = _add(developer_client, dedicated, network="198.51.100.0/24")
+    response = _add(htmx_client, dedicated, network="198.51.100.0/24")
     assert response.context["refusal"].needs_force_tls
     assert url("network_force_tls", dedicated).encode() in response.content
     assert not FirewallRule.objects.exists()
 
 
-def test_a_missing_label_is_explained(developer_client, dedicated):
-    response = _add(developer_client, dedicated, network="203.0.113.0/24", label="  ")
+def test_a_missing_label_is_explained(htmx_client, dedicated):
+    response = _add(htmx_client, dedicated, network="203.0.113.0/24", label="  ")
     assert response.context["form"].errors["label"]
     assert not FirewallRule.objects.exists()
 
 
 @pytest.mark.parametrize("network", ["", "banana", "1.2.3.4/99", "x" * 1000, "::ffff:1.2.3.4/128"])
-def test_garbage_network_is_explained_never_a_500(developer_client, dedicated, network):
-    response = _add(developer_client, dedicated, network=network)
+def test_garbage_network_is_explained_never_a_500(htmx_client, dedicated, network):
+    response = _add(htmx_client, dedicated, network=network)
     assert response.status_code == 200
     assert response.context["form"].errors["network"]
 
 
-def test_a_shared_database_refuses_rules_in_the_modal(developer_client, shared):
+def test_a_shared_database_refuses_rules_in_the_modal(htmx_client, shared):
     assert (
         b"Shared resources have no firewall"
-        in developer_client.get(url("network_rule_add", shared), headers=HTMX).content
+        in htmx_client.get(url("network_rule_add", shared)).content
     )
-    response = _add(developer_client, shared, network="203.0.113.0/24")
+    response = _add(htmx_client, shared, network="203.0.113.0/24")
     assert response.status_code == 200
     assert response.context["form"].non_field_errors()
     assert not FirewallRule.objects.exists()
@@ -360,35 +352,29 @@ def test_a_shared_database_refuses_rules_in_the_modal(developer_client, shared):
 # Managed rules -------------------------------------------------------------------------------
 
 
-def test_managed_rule_modal_offers_the_database_region_first(developer_client, dedicated):
-    response = developer_client.get(url("network_managed_rule_add", dedicated), headers=HTMX)
+def test_managed_rule_modal_offers_the_database_region_first(htmx_client, dedicated):
+    response = htmx_client.get(url("network_managed_rule_add", dedicated))
     choices = response.context["choices"]
     assert [c["region"].slug for c in choices] == ["fra1", "nyc1"]
     assert choices[0]["checked"]
 
 
-def test_a_suggested_region_is_preselected(developer_client, dedicated):
-    response = developer_client.get(
-        url("network_managed_rule_add", dedicated), {"region": "nyc1"}, headers=HTMX
-    )
+def test_a_suggested_region_is_preselected(htmx_client, dedicated):
+    response = htmx_client.get(url("network_managed_rule_add", dedicated), {"region": "nyc1"})
     assert [c["region"].slug for c in response.context["choices"] if c["checked"]] == ["nyc1"]
 
 
-def test_adding_a_managed_rule(developer_client, dedicated, make_application, region):
-    response = developer_client.post(
-        url("network_managed_rule_add", dedicated), {"region": "fra1"}, headers=HTMX
-    )
+def test_adding_a_managed_rule(htmx_client, dedicated, make_application, region):
+    response = htmx_client.post(url("network_managed_rule_add", dedicated), {"region": "fra1"})
     assert _events(response) == {"closeModal": {}, "networkChanged": {}}
     app = make_application(region=region)
     assert reachability_for_application(app, _reload(dedicated)).allowed
     assert Activity.objects.get().changes == {"region": "fra1"}
 
 
-def test_a_region_already_allowed_is_not_offered_again(developer_client, dedicated, region):
+def test_a_region_already_allowed_is_not_offered_again(htmx_client, dedicated, region):
     add_region_rule(None, dedicated, region)
-    response = developer_client.post(
-        url("network_managed_rule_add", dedicated), {"region": "fra1"}, headers=HTMX
-    )
+    response = htmx_client.post(url("network_managed_rule_add", dedicated), {"region": "fra1"})
     assert response.status_code == 200
     assert response.context["form"].errors["region"]
     assert FirewallRule.objects.count() == 1
@@ -403,13 +389,11 @@ def managed(dedicated, region):
 
 
 def test_remove_modal_names_the_applications_that_lose_access(
-    developer_client, dedicated, managed, make_application
+    htmx_client, dedicated, managed, make_application
 ):
     app = make_application(name="Storefront")
     Connection.objects.create(application=app, database=dedicated)
-    response = developer_client.get(
-        url("network_rule_remove", dedicated, managed.public_id), headers=HTMX
-    )
+    response = htmx_client.get(url("network_rule_remove", dedicated, managed.public_id))
     assert response.context["losing"] == [app]
     assert b"Storefront" in response.content
 
@@ -420,10 +404,8 @@ def test_remove_modal_warns_when_the_internet_closes(developer_client, dedicated
     assert response.context["closes_internet"]
 
 
-def test_removing_a_rule(developer_client, dedicated, managed):
-    response = developer_client.post(
-        url("network_rule_remove", dedicated, managed.public_id), headers=HTMX
-    )
+def test_removing_a_rule(htmx_client, dedicated, managed):
+    response = htmx_client.post(url("network_rule_remove", dedicated, managed.public_id))
     assert _events(response) == {"closeModal": {}, "networkChanged": {}}
     assert not FirewallRule.objects.exists()
     assert Activity.objects.first().verb == "removed managed rule from"

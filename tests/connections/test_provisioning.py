@@ -13,8 +13,6 @@ from connections.models import Activity, Database, DatabaseServer
 from connections.servers import offered_version
 from tests.servers import register
 
-HTMX = {"HX-Request": "true"}
-
 
 def _create(client, region, engine="postgresql", version=None, slug=None):
     slug = slug or f"t{secrets.token_hex(4)}"
@@ -113,32 +111,32 @@ class TestDelete:
     def url(self, database):
         return reverse("database_delete", args=["acme", database.slug])
 
-    def test_the_wrong_name_deletes_nothing(self, developer_client, live):
-        response = developer_client.post(self.url(live), {"confirm": "nope"}, headers=HTMX)
+    def test_the_wrong_name_deletes_nothing(self, htmx_client, live):
+        response = htmx_client.post(self.url(live), {"confirm": "nope"})
         assert f"Type {live.slug} exactly" in response.content.decode()
         assert Database.objects.filter(pk=live.pk).exists()
         assert engine_for(live.server).probe(live, live.password).ok
         engine_for(live.server).drop(live)
 
     def test_the_typed_name_drops_it_on_the_server_and_bumps_connected_apps(
-        self, developer_client, owner, live, make_application
+        self, htmx_client, owner, live, make_application
     ):
         app = make_application()
         linking.connect(owner, app, live, linking.proposed_keys())
         before = type(app).objects.get(pk=app.pk).environment_version
-        response = developer_client.post(self.url(live), {"confirm": live.slug}, headers=HTMX)
+        response = htmx_client.post(self.url(live), {"confirm": live.slug})
         assert response.headers["HX-Redirect"] == reverse("database_list", args=["acme"])
         assert not Database.objects.filter(pk=live.pk).exists()
         assert not engine_for(live.server).probe(live, live.password).ok
         assert type(app).objects.get(pk=app.pk).environment_version == before + 1
         assert Activity.objects.filter(verb="deleted database").exists()
 
-    def test_an_unreachable_server_deletes_nothing(self, developer_client, live):
+    def test_an_unreachable_server_deletes_nothing(self, htmx_client, live):
         server = live.server
         real_url = server.admin_url
         server.admin_url = "postgresql://admin:x@127.0.0.1:1/postgres"
         server.save()
-        response = developer_client.post(self.url(live), {"confirm": live.slug}, headers=HTMX)
+        response = htmx_client.post(self.url(live), {"confirm": live.slug})
         assert "Nothing was deleted" in response.content.decode()
         assert Database.objects.filter(pk=live.pk).exists()
         server.admin_url = real_url

@@ -9,8 +9,6 @@ from django.urls import reverse
 from connections import linking
 from connections.models import Activity, Connection, Variable
 
-HTMX = {"HX-Request": "true"}
-
 
 @pytest.fixture
 def connection(owner, app, database):
@@ -22,9 +20,9 @@ def url(app, database):
 
 
 def test_confirmation_names_the_application_the_database_and_the_variables(
-    developer_client, connection, app, database
+    htmx_client, connection, app, database
 ):
-    content = developer_client.get(url(app, database), headers=HTMX).content.decode()
+    content = htmx_client.get(url(app, database)).content.decode()
     assert "Storefront" in content
     assert "Shop DB" in content
     assert "DATABASE_URL" in content
@@ -37,11 +35,9 @@ def test_unknown_pair_is_404(developer_client, app, make_database):
     assert developer_client.post(url(app, other)).status_code == 404
 
 
-def test_confirm_removes_the_connection_and_its_variables(
-    developer_client, connection, app, database
-):
+def test_confirm_removes_the_connection_and_its_variables(htmx_client, connection, app, database):
     Variable.objects.create(application=app, key="KEEP_ME", value="1")
-    response = developer_client.post(url(app, database), headers=HTMX)
+    response = htmx_client.post(url(app, database))
     assert response.status_code == 204
     assert json.loads(response.headers["HX-Trigger"])["connectionsChanged"] == {}
     assert not Connection.objects.exists()
@@ -49,10 +45,10 @@ def test_confirm_removes_the_connection_and_its_variables(
 
 
 def test_removal_bumps_the_environment_and_is_recorded(
-    developer_client, developer, connection, app, database
+    htmx_client, developer, connection, app, database
 ):
     before = type(app).objects.get(pk=app.pk).environment_version
-    developer_client.post(url(app, database), headers=HTMX)
+    htmx_client.post(url(app, database))
     app.refresh_from_db()
     entry = Activity.objects.get(verb="disconnected")
     assert app.environment_version == before + 1

@@ -8,8 +8,6 @@ from django.urls import reverse
 from connections import linking
 from connections.models import Activity, Variable
 
-HTMX = {"HX-Request": "true"}
-
 
 def add_url(app):
     return reverse("variable_add", args=["acme", app.slug])
@@ -32,11 +30,10 @@ def secret(app):
     return Variable.objects.create(application=app, key="API_SECRET", value="s3cr3t-value")
 
 
-def test_add_saves_encrypted_bumps_and_records_without_the_value(developer_client, app):
-    response = developer_client.post(
+def test_add_saves_encrypted_bumps_and_records_without_the_value(htmx_client, app):
+    response = htmx_client.post(
         add_url(app),
         {"key": "API_KEY", "value": "abc$`'\"", "build": "on", "runtime": "on"},
-        headers=HTMX,
     )
     variable = Variable.objects.get()
     app.refresh_from_db()
@@ -48,13 +45,9 @@ def test_add_saves_encrypted_bumps_and_records_without_the_value(developer_clien
     assert "abc" not in json.dumps(entry.changes)
 
 
-def test_same_key_may_hold_one_value_for_build_and_another_at_runtime(developer_client, app):
-    developer_client.post(
-        add_url(app), {"key": "MODE", "value": "build", "build": "on"}, headers=HTMX
-    )
-    response = developer_client.post(
-        add_url(app), {"key": "MODE", "value": "run", "runtime": "on"}, headers=HTMX
-    )
+def test_same_key_may_hold_one_value_for_build_and_another_at_runtime(htmx_client, app):
+    htmx_client.post(add_url(app), {"key": "MODE", "value": "build", "build": "on"})
+    response = htmx_client.post(add_url(app), {"key": "MODE", "value": "run", "runtime": "on"})
     assert response.status_code == 204
     assert Variable.objects.filter(key="MODE").count() == 2
 
@@ -77,27 +70,25 @@ def test_same_key_may_hold_one_value_for_build_and_another_at_runtime(developer_
         ),
     ],
 )
-def test_bad_input_is_explained_next_to_the_field(
-    developer_client, app, secret, data, field, message
-):
-    response = developer_client.post(add_url(app), data, headers=HTMX)
+def test_bad_input_is_explained_next_to_the_field(htmx_client, app, secret, data, field, message):
+    response = htmx_client.post(add_url(app), data)
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert Variable.objects.count() == 1
 
 
-def test_a_reference_cycle_is_refused_at_save(developer_client, app, make_application):
+def test_a_reference_cycle_is_refused_at_save(htmx_client, app, make_application):
     other = make_application(slug="other")
     Variable.objects.create(application=other, key="B", value="{{ storefront.A }}")
-    response = developer_client.post(
-        add_url(app), {"key": "A", "value": "{{ other.B }}", "runtime": "on"}, headers=HTMX
+    response = htmx_client.post(
+        add_url(app), {"key": "A", "value": "{{ other.B }}", "runtime": "on"}
     )
     assert "circle" in response.context["form"].errors["value"][0]
 
 
-def test_edit_changes_the_value_and_is_recorded(developer_client, secret):
-    response = developer_client.post(
-        edit_url(secret), {"key": "API_SECRET", "value": "new", "runtime": "on"}, headers=HTMX
+def test_edit_changes_the_value_and_is_recorded(htmx_client, secret):
+    response = htmx_client.post(
+        edit_url(secret), {"key": "API_SECRET", "value": "new", "runtime": "on"}
     )
     secret.refresh_from_db()
     assert response.status_code == 204
@@ -105,8 +96,8 @@ def test_edit_changes_the_value_and_is_recorded(developer_client, secret):
     assert Activity.objects.get().verb == "edited variable"
 
 
-def test_delete_removes_and_records(developer_client, secret):
-    response = developer_client.post(delete_url(secret), headers=HTMX)
+def test_delete_removes_and_records(htmx_client, secret):
+    response = htmx_client.post(delete_url(secret))
     assert response.status_code == 204
     assert not Variable.objects.exists()
     assert Activity.objects.get().changes == {"key": "API_SECRET"}
@@ -131,16 +122,14 @@ class TestLinked:
         linking.connect(owner, app, database, linking.proposed_keys())
         return Variable.objects.get(key="DB_PASSWORD")
 
-    def test_key_can_be_renamed_and_stays_linked(self, developer_client, linked):
-        developer_client.post(
-            edit_url(linked), {"key": "PGPASSWORD", "runtime": "on"}, headers=HTMX
-        )
+    def test_key_can_be_renamed_and_stays_linked(self, htmx_client, linked):
+        htmx_client.post(edit_url(linked), {"key": "PGPASSWORD", "runtime": "on"})
         linked.refresh_from_db()
         assert (linked.key, linked.is_linked) == ("PGPASSWORD", True)
 
-    def test_build_availability_is_refused_with_the_two_ways_out(self, developer_client, linked):
-        response = developer_client.post(
-            edit_url(linked), {"key": "DB_PASSWORD", "build": "on", "runtime": "on"}, headers=HTMX
+    def test_build_availability_is_refused_with_the_two_ways_out(self, htmx_client, linked):
+        response = htmx_client.post(
+            edit_url(linked), {"key": "DB_PASSWORD", "build": "on", "runtime": "on"}
         )
         message = response.context["form"].errors["build"][0]
         assert "not live during a build" in message
@@ -149,11 +138,10 @@ class TestLinked:
         linked.refresh_from_db()
         assert not linked.build
 
-    def test_posted_value_is_ignored(self, developer_client, linked, database):
-        developer_client.post(
+    def test_posted_value_is_ignored(self, htmx_client, linked, database):
+        htmx_client.post(
             edit_url(linked),
             {"key": "DB_PASSWORD", "value": "pasted", "runtime": "on"},
-            headers=HTMX,
         )
         linked.refresh_from_db()
         assert (linked.value, linked.is_linked) == ("", True)
@@ -165,11 +153,9 @@ class TestReveal:
         assert b"s3cr3t-value" not in page.content
         assert b"API_SECRET" in page.content
 
-    def test_reveal_shows_the_resolved_value_and_is_recorded(self, developer_client, app, database):
+    def test_reveal_shows_the_resolved_value_and_is_recorded(self, htmx_client, app, database):
         Variable.objects.create(application=app, key="URL", value="{{ shop-db.DB_NAME }}")
-        response = developer_client.post(
-            reveal_url(app), {"phase": "runtime", "key": "URL"}, headers=HTMX
-        )
+        response = htmx_client.post(reveal_url(app), {"phase": "runtime", "key": "URL"})
         assert response.content.decode().count(database.database_name) == 1
         entry = Activity.objects.get(verb="revealed variable")
         assert entry.changes == {"key": "URL", "phase": "runtime"}
@@ -187,10 +173,10 @@ class TestReveal:
         page = developer_client.get(reverse("application_settings", args=["acme", app.slug]))
         assert b"no application or database named &#x27;gone&#x27;" in page.content
 
-    def test_htmx_refresh_answers_the_fragment_it_targets(self, developer_client, app, secret):
+    def test_htmx_refresh_answers_the_fragment_it_targets(self, htmx_client, app, secret):
         url = reverse("application_settings", args=["acme", app.slug])
-        variables = developer_client.get(url, headers={**HTMX, "HX-Target": "variables"})
-        tokens = developer_client.get(url, headers={**HTMX, "HX-Target": "tokens"})
+        variables = htmx_client.get(url, headers={"HX-Target": "variables"})
+        tokens = htmx_client.get(url, headers={"HX-Target": "tokens"})
         assert b'id="variables"' in variables.content
         assert b"<html" not in variables.content
         assert b'id="tokens"' in tokens.content
