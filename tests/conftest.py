@@ -126,6 +126,29 @@ def operator_client(db) -> Client:
 
 
 @pytest.fixture
+def page_queries(django_assert_max_num_queries, django_assert_num_queries) -> Callable[..., int]:
+    """Query budgets for pages, through pytest-django's fixtures.
+
+    ``page_queries(client, url, at_most=N)`` gets the page within N queries and returns how
+    many it took; ``page_queries(client, url, exactly=n)`` asserts exactly ``n``. The page is
+    visited once before counting: the first visit of a team stores it in the session.
+    """
+
+    def visit(client: Client, url: str, *, at_most: int = 0, exactly: int | None = None) -> int:
+        client.get(url)
+        if exactly is None:
+            counting = django_assert_max_num_queries(at_most)
+        else:
+            counting = django_assert_num_queries(exactly)
+        with counting as captured:
+            assert client.get(url).status_code == 200
+            # Counted now: the next request clears the connection's query log.
+            return len(captured)
+
+    return visit
+
+
+@pytest.fixture
 def make_application(team, region) -> Callable[..., Application]:
     def make(**fields) -> Application:
         number = next(_numbers)
