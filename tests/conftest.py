@@ -5,6 +5,7 @@ checks); regions; and factories for applications, databases and servers."""
 import itertools
 import secrets
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -27,6 +28,26 @@ pytest_plugins = ["tests.servers"]
 
 PASSWORD = "correct-horse-battery"
 _numbers = itertools.count(1)
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Refuse a test outside tests/browser/ that pytest-playwright would run in a browser.
+
+    Naming one of its fixtures (``page``, ``context``, ``browser``), even as a parameter, makes
+    a test a browser test: it then needs Chromium and is left out of the fast loop.
+    """
+    strays = [
+        item.nodeid
+        for item in items
+        if "browser_name" in getattr(getattr(item, "callspec", None), "params", {})
+        and BROWSER_TESTS not in item.path.parents
+    ]
+    if strays:
+        raise pytest.UsageError(
+            "Only tests/browser/ may name Playwright's fixtures (page, context, browser); "
+            f"rename the parameter of: {', '.join(strays)}"
+        )
 
 
 @pytest.fixture

@@ -21,10 +21,10 @@ def url(app):
 
 
 @pytest.mark.parametrize(
-    "page", ["application_detail", "application_networking", "application_settings"]
+    "url_name", ["application_detail", "application_networking", "application_settings"]
 )
-def test_pages_warn_about_a_migration_in_the_build(developer_client, migrating_app, page):
-    content = developer_client.get(reverse(page, args=["acme", "shop"])).content.decode()
+def test_pages_warn_about_a_migration_in_the_build(developer_client, migrating_app, url_name):
+    content = developer_client.get(reverse(url_name, args=["acme", "shop"])).content.decode()
     assert 'data-testid="build-warning"' in content
     assert "npx prisma migrate deploy" in content
 
