@@ -15,6 +15,10 @@ then skip (``require_own_server``).
 Every server runs as a child of the test process that dies with it (``setpriv --pdeathsig``),
 in a temporary directory removed at the end of the session, also after Ctrl-C; the servers
 listen on an explicit list of addresses, never on every interface.
+
+Every test that uses one of these servers is marked ``servers`` (from the fixtures it names), so
+``-m "not servers"`` leaves them out of a fast loop; one that reaches a server without the mark
+fails, so the fast loop never talks to one.
 """
 
 import logging
@@ -112,8 +116,29 @@ class Endpoint:
         return Attempt(self.engine, self.port, user, password, database, tls, self.ca_file)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "servers: talks to the real database servers")
+# The fixtures that reach a real server; any_server and sql_server pick theirs at run time.
+SERVER_FIXTURES = frozenset(
+    {"postgresql_endpoint", "mariadb_endpoint", "redis_endpoint", "any_server", "sql_server"}
+    | {"source_host"}  # the test network exists for the servers to see its clients
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SERVER_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.servers)
+
+
+@pytest.fixture(autouse=True)
+def _servers_are_marked(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that reached a server (through ``request.getfixturevalue``) unmarked."""
+    yield
+    reached = SERVER_FIXTURES.intersection(request.fixturenames)
+    if reached and request.node.get_closest_marker("servers") is None:
+        pytest.fail(
+            f"{request.node.nodeid} uses {', '.join(sorted(reached))} but is not marked "
+            "servers: name the fixture in its signature or mark it."
+        )
 
 
 def _unavailable(reason: str) -> None:
