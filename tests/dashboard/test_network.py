@@ -409,37 +409,3 @@ def test_a_rule_of_another_database_is_404(developer_client, dedicated, managed,
     path = url("network_rule_remove", other, managed.public_id)
     assert developer_client.post(path).status_code == 404
     assert FirewallRule.objects.exists()
-
-
-# The operators' admin --------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("model", ["regionrange", "firewallrule"])
-def test_operators_list_ranges_and_rules(operator_client, dedicated, region, model):
-    add_region_rule(None, dedicated, region)
-    response = operator_client.get(reverse(f"admin:connections_{model}_changelist"))
-    assert response.status_code == 200
-
-
-def test_a_range_is_normalised_and_may_not_overlap_another_region(operator_client, ranges, region):
-    add = reverse("admin:connections_regionrange_add")
-    response = operator_client.post(add, {"region": region.pk, "network": "10.30.1.0/24"})
-    assert "a range of New York" in response.context["adminform"].form.errors["network"][0]
-    operator_client.post(add, {"region": region.pk, "network": "fd00:21:0::/48", "label": ""})
-    assert RegionRange.objects.filter(network="fd00:21::/48").exists()
-
-
-def test_changing_ranges_resyncs_internet_exposure(operator_client, dedicated, developer):
-    add_cidr_rule(developer, dedicated, "10.30.1.0/24", "Part of nyc1")
-    nyc1 = RegionRange.objects.get(network="10.30.0.0/16")
-    operator_client.post(
-        reverse("admin:connections_regionrange_delete", args=[nyc1.pk]), {"post": "yes"}
-    )
-    assert _reload(dedicated).internet_access
-    assert Activity.objects.first().actor_name == "operator"
-
-
-def test_operators_read_rules_but_change_them_only_through_the_dashboard(
-    operator_client, dedicated
-):
-    assert operator_client.get(reverse("admin:connections_firewallrule_add")).status_code == 403
