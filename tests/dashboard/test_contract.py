@@ -219,7 +219,7 @@ def world(
     web = make_application(
         name="Web", slug="web", build_command=BUILD_WITH_MIGRATION, start_command="npm start"
     )
-    # A server that is never contacted: only routes no refusal can reach would talk to it.
+    # Its server (documentation addresses) gives the external details a public endpoint.
     main = make_database(
         name="Main", slug="main", server=make_server(), force_tls=True, internet_access=True
     )
