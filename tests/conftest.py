@@ -3,15 +3,13 @@ who belongs to another team; an operator for the admin; their clients (plain, ht
 checks); regions; and factories for applications, databases and servers."""
 
 import itertools
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
-from connections.engines import engine_for
 from connections.models import (
     Application,
     Database,
@@ -22,7 +20,6 @@ from connections.models import (
     Role,
     Team,
 )
-from tests.servers import create_on_server
 
 pytest_plugins = ["tests.servers"]
 
@@ -238,14 +235,3 @@ def app(make_application) -> Application:
 @pytest.fixture
 def database(make_database) -> Database:
     return make_database(name="Shop DB", slug="shop-db")
-
-
-@pytest.fixture
-def live(sql_server, make_database) -> Iterator[Database]:
-    """A database really provisioned on PostgreSQL, then on MariaDB, and dropped after."""
-    database = make_database(
-        slug=f"t{secrets.token_hex(4)}", engine=sql_server.engine, server=sql_server
-    )
-    create_on_server(database, database.password)
-    yield database
-    engine_for(sql_server).drop(database)

@@ -44,7 +44,7 @@ import pytest
 
 from connections import enforcement, servers
 from connections.engines import engine_for
-from connections.models import DatabaseServer, Engine, RegionRange
+from connections.models import Database, DatabaseServer, Engine, RegionRange
 from dashboard.embedded import (
     CHOICE_VARIABLE,
     Binaries,
@@ -628,3 +628,14 @@ def any_server(request, region) -> DatabaseServer:
 @pytest.fixture(params=["postgresql", "mariadb"])
 def sql_server(request, region) -> DatabaseServer:
     return register(request.getfixturevalue(f"{request.param}_endpoint"), region)
+
+
+@pytest.fixture
+def live(sql_server, make_database) -> Iterator[Database]:
+    """A database really provisioned on PostgreSQL, then on MariaDB, and dropped after."""
+    database = make_database(
+        slug=f"t{secrets.token_hex(4)}", engine=sql_server.engine, server=sql_server
+    )
+    create_on_server(database, database.password)
+    yield database
+    engine_for(sql_server).drop(database)

@@ -158,6 +158,8 @@ ROUTES: dict[str, Route] = {
     "password_change": _change(BOTH, _database("spare"), {"password": STRONG_PASSWORD}),
     # Its signed token comes from a password change: test_password_change.py replaces copies.
     "copy_replace": _change(POST, _database("spare"), {"copy": "forged"}, recorded=False),
+    # Provisioning needs a real server: test_enforcement.py provisions one.
+    "database_provision": _change(POST, _database("spare"), {}, recorded=False),
     "database_probe": Route(POST, Access.MEMBER, _database("spare")),
     "credentials_reveal": _change(POST, _database("main"), {"endpoint": "internal"}),
     "database_delete": _change(BOTH, _database("spare"), {"confirm": "spare"}),
