@@ -385,14 +385,6 @@ class TestRegistration:
             },
         )
 
-    @pytest.fixture
-    def operator_client(self, client, db):
-        from django.contrib.auth import get_user_model
-
-        operator = get_user_model().objects.create_superuser("operator", password="op-pass-1")
-        client.force_login(operator)
-        return client
-
     def test_a_url_that_does_not_connect_is_refused_with_the_drivers_reason(
         self, operator_client, region
     ):
