@@ -37,6 +37,8 @@ from dashboard.embedded import Cluster, EmbeddedUnavailable
 from dashboard.management.commands import demo as demo_command
 
 PROJECT = Path(__file__).resolve().parents[2]
+# Every run starts its own PostgreSQL server and uses the machine's MariaDB and Redis.
+pytestmark = pytest.mark.servers
 
 
 @pytest.fixture(scope="module")

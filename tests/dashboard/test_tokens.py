@@ -51,8 +51,8 @@ def test_revoke_through_another_app_is_404(developer_client, token, make_applica
     assert DeployToken.objects.exists()
 
 
-def test_the_curl_example_pastes_into_a_shell_as_one_url(developer_client, app):
-    response = developer_client.post(create_url(app), {"name": "CI"}, headers=HTMX)
+def test_the_curl_example_pastes_into_a_shell_as_one_url(htmx_client, app):
+    response = htmx_client.post(create_url(app), {"name": "CI"})
     example = re.search(r'data-testid="token-curl">([^<]+)<', response.content.decode())
     words = shlex.split(html.unescape(example.group(1)))
     url = reverse("api_environment", args=["acme", app.slug])
