@@ -1,5 +1,5 @@
-"""The cast every test draws on: a team with an owner, a developer and a viewer; an outsider
-who belongs to another team; regions; and factories for applications and databases."""
+"""The cast every test draws on: a team with an owner, an admin, a developer and a viewer; an
+outsider who belongs to another team; regions; and factories for applications and databases."""
 
 import itertools
 from collections.abc import Callable
@@ -57,6 +57,12 @@ def owner(team):
 
 
 @pytest.fixture
+def team_admin(team):
+    """The team's admin (not ``admin_user``: that is pytest-django's superuser)."""
+    return _member(team, "admin", Role.ADMIN)
+
+
+@pytest.fixture
 def developer(team):
     return _member(team, "developer", Role.DEVELOPER)
 
@@ -75,6 +81,16 @@ def _client_for(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    return _client_for(owner)
+
+
+@pytest.fixture
+def team_admin_client(team_admin) -> Client:
+    return _client_for(team_admin)
 
 
 @pytest.fixture

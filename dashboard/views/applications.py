@@ -17,7 +17,7 @@ from connections.applications import (
 )
 from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
-from connections.models import Application, Phase
+from connections.models import Application, Phase, Role
 from dashboard.access import get_application_for_user, get_team_for_user
 from dashboard.forms.connections import PortForm
 from dashboard.forms.resources import ApplicationForm, CommandsForm
@@ -69,7 +69,7 @@ def application_list(request: TeamRequest, team: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_create(request: TeamRequest, team: str) -> HttpResponse:
-    team_obj = get_team_for_user(request, team, change=True)
+    team_obj = get_team_for_user(request, team, change=Role.DEVELOPER)
     form = ApplicationForm(request.POST or None, team=team_obj)
     if request.method == "POST" and form.is_valid():
         application = create_application(request.user, form.save(commit=False))
@@ -135,7 +135,7 @@ def _rows(
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_commands(request: TeamRequest, team: str, app: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     page = application_page(application, "overview")
     form = CommandsForm(request.POST or None, instance=application)
 
@@ -152,7 +152,7 @@ def application_commands(request: TeamRequest, team: str, app: str) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def port_edit(request: TeamRequest, team: str, app: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     page = application_page(application, "networking")
     form = PortForm(request.POST or None, instance=application)
 
@@ -169,7 +169,7 @@ def port_edit(request: TeamRequest, team: str, app: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def build_fix(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Preview, then apply, moving the database steps from the build to the start command."""
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     plan = plan_move_to_start(application.build_command, application.start_command)
     page = application_page(application, "overview")
     if plan is None:

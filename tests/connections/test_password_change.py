@@ -37,9 +37,9 @@ class TestAccess:
         assert viewer_client.post(url(database), {"password": STRONG}).status_code == 403
         assert Database.objects.get(pk=database.pk).password == database.password
 
-    def test_csrf_is_enforced(self, developer, make_database):
+    def test_csrf_is_enforced(self, team_admin, make_database):
         client = Client(enforce_csrf_checks=True)
-        client.force_login(developer)
+        client.force_login(team_admin)
         assert client.post(url(make_database()), {"password": STRONG}).status_code == 403
 
 
@@ -54,31 +54,31 @@ class TestAccess:
     ],
 )
 def test_a_weak_password_names_every_failed_rule_next_to_the_field(
-    developer_client, make_database, password, failed
+    team_admin_client, make_database, password, failed
 ):
     database = make_database()
-    response = developer_client.post(url(database), {"password": password}, headers=HTMX)
+    response = team_admin_client.post(url(database), {"password": password}, headers=HTMX)
     errors = " ".join(response.context["form"].errors["password"])
     assert all(rule in errors for rule in failed)
     assert Database.objects.get(pk=database.pk).password == database.password
 
 
-def test_an_empty_password_asks_for_one(developer_client, make_database):
-    response = developer_client.post(url(make_database()), {"password": ""}, headers=HTMX)
+def test_an_empty_password_asks_for_one(team_admin_client, make_database):
+    response = team_admin_client.post(url(make_database()), {"password": ""}, headers=HTMX)
     assert "Type a new password, or generate one." in response.context["form"].errors["password"]
 
 
-def test_the_new_password_authenticates_and_the_old_one_no_longer_does(developer_client, live):
+def test_the_new_password_authenticates_and_the_old_one_no_longer_does(team_admin_client, live):
     old = live.password
-    response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+    response = team_admin_client.post(url(live), {"password": STRONG}, headers=HTMX)
     assert b'data-testid="password-changed"' in response.content
     assert Database.objects.get(pk=live.pk).password == STRONG
     assert authenticates(live, STRONG)
     assert not authenticates(live, old)
 
 
-def test_a_generated_password_meets_the_policy_and_is_applied(developer_client, live):
-    developer_client.post(url(live), {"generate": "1"}, headers=HTMX)
+def test_a_generated_password_meets_the_policy_and_is_applied(team_admin_client, live):
+    team_admin_client.post(url(live), {"generate": "1"}, headers=HTMX)
     stored = Database.objects.get(pk=live.pk).password
     assert stored != live.password
     assert credentials_policy_ok(stored)
@@ -92,21 +92,21 @@ def credentials_policy_ok(password: str) -> bool:
 
 
 def test_linked_variables_follow_and_connected_apps_need_a_restart(
-    developer_client, owner, live, make_application
+    team_admin_client, owner, live, make_application
 ):
     app = make_application()
     linking.connect(owner, app, live, linking.proposed_keys())
     app.refresh_from_db()
     type(app).objects.filter(pk=app.pk).update(deployed_environment_version=app.environment_version)
-    response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+    response = team_admin_client.post(url(live), {"password": STRONG}, headers=HTMX)
     app.refresh_from_db()
     assert resolve_environment(app, "runtime")["DB_PASSWORD"] == STRONG
     assert app.needs_restart
     assert app.name in response.content.decode()
 
 
-def test_the_change_is_recorded_without_the_password(developer_client, live):
-    developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+def test_the_change_is_recorded_without_the_password(team_admin_client, live):
+    team_admin_client.post(url(live), {"password": STRONG}, headers=HTMX)
     entry = Activity.objects.get(verb="changed the password of")
     assert STRONG not in str(entry.changes)
     assert live.password not in str(entry.changes)
@@ -114,7 +114,7 @@ def test_the_change_is_recorded_without_the_password(developer_client, live):
 
 
 def test_copies_of_the_old_password_are_listed_and_can_be_linked(
-    developer_client, live, make_application
+    team_admin_client, live, make_application
 ):
     from connections.environment import connection_url
 
@@ -122,15 +122,15 @@ def test_copies_of_the_old_password_are_listed_and_can_be_linked(
     plain = Variable.objects.create(application=app, key="PASS_COPY", value=live.password)
     url_copy = Variable.objects.create(application=app, key="URL_COPY", value=connection_url(live))
     inside = Variable.objects.create(application=app, key="MIXED", value=f"x{live.password}y")
-    response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+    response = team_admin_client.post(url(live), {"password": STRONG}, headers=HTMX)
     listed = response.context["copies"]
     assert {copy.variable.key for copy, _ in listed} == {"PASS_COPY", "URL_COPY", "MIXED"}
     tokens = {copy.variable.key: token for copy, token in listed}
     assert next(c for c, _ in listed if c.variable.key == "MIXED").replacement is None
 
     replace = reverse("copy_replace", args=["acme", live.slug])
-    developer_client.post(replace, {"copy": tokens["PASS_COPY"]}, headers=HTMX)
-    developer_client.post(replace, {"copy": tokens["URL_COPY"]}, headers=HTMX)
+    team_admin_client.post(replace, {"copy": tokens["PASS_COPY"]}, headers=HTMX)
+    team_admin_client.post(replace, {"copy": tokens["URL_COPY"]}, headers=HTMX)
     plain.refresh_from_db()
     url_copy.refresh_from_db()
     inside.refresh_from_db()
@@ -141,36 +141,36 @@ def test_copies_of_the_old_password_are_listed_and_can_be_linked(
     assert inside.value == f"x{live.password}y"
 
 
-def test_a_tampered_copy_token_is_404(developer_client, make_database):
+def test_a_tampered_copy_token_is_404(team_admin_client, make_database):
     database = make_database()
     replace = reverse("copy_replace", args=["acme", database.slug])
-    assert developer_client.post(replace, {"copy": "forged"}).status_code == 404
+    assert team_admin_client.post(replace, {"copy": "forged"}).status_code == 404
 
 
 class TestFaults:
     """Whatever fails, the server and the dashboard agree afterwards, and the user is told."""
 
-    def test_the_server_refuses(self, developer_client, live):
+    def test_the_server_refuses(self, team_admin_client, live):
         old = live.password
         engine_for(live.server).drop(live)  # the user vanished behind the dashboard's back
-        response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+        response = team_admin_client.post(url(live), {"password": STRONG}, headers=HTMX)
         assert "Nothing was changed. The server refused" in response.content.decode()
         assert Database.objects.get(pk=live.pk).password == old
         create_on_server(live, old)  # for the fixture's teardown
 
-    def test_the_server_is_down(self, developer_client, live):
+    def test_the_server_is_down(self, team_admin_client, live):
         old, server = live.password, live.server
         real_url = server.admin_url
         server.admin_url = real_url.replace(f":{server.internal_port}", ":1", 1)
         server.save()
-        response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+        response = team_admin_client.post(url(live), {"password": STRONG}, headers=HTMX)
         assert "Nothing was changed. Cannot reach the server" in response.content.decode()
         assert Database.objects.get(pk=live.pk).password == old
         server.admin_url = real_url
         server.save()
         assert authenticates(live, old)
 
-    def test_saving_fails_after_the_server_changed(self, developer_client, live, monkeypatch):
+    def test_saving_fails_after_the_server_changed(self, team_admin_client, live, monkeypatch):
         old = live.password
         real_save = Database.save
 
@@ -180,7 +180,7 @@ class TestFaults:
             return real_save(self, *args, **kwargs)
 
         monkeypatch.setattr(Database, "save", failing_save)
-        response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+        response = team_admin_client.post(url(live), {"password": STRONG}, headers=HTMX)
         assert "the old one was put back on the server" in response.content.decode()
         assert Database.objects.get(pk=live.pk).password == old
         assert authenticates(live, old)
@@ -232,15 +232,15 @@ def test_two_concurrent_changes_cannot_interleave(
 
 
 def test_a_copy_edited_since_it_was_found_is_not_overwritten(
-    developer_client, live, make_application
+    team_admin_client, live, make_application
 ):
     copy = Variable.objects.create(application=make_application(), key="PW", value=live.password)
-    response = developer_client.post(url(live), {"password": STRONG}, headers=HTMX)
+    response = team_admin_client.post(url(live), {"password": STRONG}, headers=HTMX)
     (token,) = [token for _, token in response.context["copies"]]
     copy.value = "edited by hand meanwhile"
     copy.save()
     replace = reverse("copy_replace", args=["acme", live.slug])
-    answer = developer_client.post(replace, {"copy": token}, headers=HTMX).content.decode()
+    answer = team_admin_client.post(replace, {"copy": token}, headers=HTMX).content.decode()
     copy.refresh_from_db()
     assert "changed since" in answer
     assert copy.value == "edited by hand meanwhile"
