@@ -133,9 +133,7 @@ def change_role(actor: AbstractBaseUser, membership: Membership, role: str) -> N
         _keeps_an_owner(team, membership)
     membership.role = role
     membership.save(update_fields=["role"])
-    activity.record(
-        actor, team, "changed the role of", membership.user, team=team.slug, old=old, new=role
-    )
+    activity.record(actor, team, "changed the role of", membership.user, old=old, new=role)
 
 
 @transaction.atomic
@@ -145,7 +143,7 @@ def remove_member(actor: AbstractBaseUser, membership: Membership) -> None:
     _check_may_manage(_role_of(actor, team), membership.role)
     _keeps_an_owner(team, membership)
     membership.delete()
-    activity.record(actor, team, "removed", membership.user, team=team.slug, role=membership.role)
+    activity.record(actor, team, "removed", membership.user, role=membership.role)
 
 
 @transaction.atomic
