@@ -44,6 +44,8 @@ team_urls = [
         name="connection_remove",
     ),
     path("apps/<slug:app>/port/", applications.port_edit, name="port_edit"),
+    path("apps/<slug:app>/rename/", applications.application_rename, name="application_rename"),
+    path("apps/<slug:app>/delete/", applications.application_delete, name="application_delete"),
     path("apps/<slug:app>/variables/new/", variables.variable_add, name="variable_add"),
     path("apps/<slug:app>/variables/reveal/", variables.variable_reveal, name="variable_reveal"),
     path(
@@ -68,6 +70,7 @@ team_urls = [
     path("databases/<slug:db>/probe/", databases.database_probe, name="database_probe"),
     path("databases/<slug:db>/reveal/", databases.credentials_reveal, name="credentials_reveal"),
     path("databases/<slug:db>/delete/", databases.database_delete, name="database_delete"),
+    path("databases/<slug:db>/rename/", databases.database_rename, name="database_rename"),
     path("databases/<slug:db>/provision/", databases.database_provision, name="database_provision"),
     path(
         "databases/<slug:db>/connections/new/",

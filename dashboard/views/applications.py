@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from connections import lifecycle
 from connections.applications import (
     change_commands,
     change_port,
@@ -20,7 +21,7 @@ from connections.environment import TeamEnvironments, UnresolvedEnvironment
 from connections.models import Application, Phase, Role
 from dashboard.access import get_application_for_user, get_team_for_user
 from dashboard.forms.connections import PortForm
-from dashboard.forms.resources import ApplicationForm, CommandsForm
+from dashboard.forms.resources import ApplicationForm, CommandsForm, DeleteForm, RenameForm
 from dashboard.htmx import close_modal, go_to, modal, render_page
 from dashboard.http import TeamRequest
 
@@ -181,3 +182,43 @@ def build_fix(request: TeamRequest, team: str, app: str) -> HttpResponse:
 
     context = {"application": application, "plan": plan}
     return modal(request, "applications/build_fix_modal.html", context, back=page, submit=submit)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_rename(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    """A new name; the slug, and so every URL, reference and deploy token, stays."""
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
+    page = application_page(application, "overview")
+    form = RenameForm(request.POST or None, initial={"name": application.name})
+
+    def submit() -> HttpResponse:
+        lifecycle.rename(request.user, application, form.cleaned_data["name"])
+        return go_to(request, page)
+
+    context = {"resource": application, "noun": "application"}
+    return modal(
+        request, "includes/rename_modal.html", context, back=page, form=form, submit=submit
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_delete(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    """Delete an application once its slug is typed, after listing what it takes with it and
+    the references to it that will stop resolving."""
+    application = get_application_for_user(request, team, app, change=Role.ADMIN)
+    page = application_page(application, "overview")
+    form = DeleteForm(request.POST or None, slug=application.slug, noun="application")
+
+    def submit() -> HttpResponse:
+        lifecycle.delete_application(request.user, application)
+        return go_to(request, reverse("application_list", args=[team]))
+
+    context = {
+        "application": application,
+        "connections": application.connections.select_related("database"),
+        "references": lifecycle.references_to(application),
+    }
+    template = "applications/delete_modal.html"
+    return modal(request, template, context, back=page, form=form, submit=submit)

@@ -9,14 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import activity, credentials, network, provisioning, variables
+from connections import activity, credentials, lifecycle, network, provisioning, variables
 from connections.engines import engine_for
 from connections.errors import Refused
 from connections.masking import MASK
 from connections.models import Role, Variable
 from dashboard.access import get_database_for_user, get_team_for_user
-from dashboard.forms.connections import ChangePasswordForm, DeleteDatabaseForm
-from dashboard.forms.resources import DatabaseForm
+from dashboard.forms.connections import ChangePasswordForm
+from dashboard.forms.resources import DatabaseForm, DeleteForm, RenameForm
 from dashboard.htmx import go_to, modal, render_page, show_result
 from dashboard.http import TeamRequest
 from dashboard.views.teams import ACTIVITY_PAGE_SIZE
@@ -179,7 +179,7 @@ def database_delete(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Delete a database after its slug is typed: dropped on its server, then forgotten."""
     database = get_database_for_user(request, team, db, change=Role.ADMIN)
     page = reverse("database_detail", args=[team, db])
-    form = DeleteDatabaseForm(request.POST or None, database=database)
+    form = DeleteForm(request.POST or None, slug=database.slug, noun="database")
 
     def submit() -> HttpResponse:
         provisioning.delete_database(request.user, database)
@@ -188,6 +188,25 @@ def database_delete(request: TeamRequest, team: str, db: str) -> HttpResponse:
     context = {
         "database": database,
         "connections": database.connections.select_related("application"),
+        "references": lifecycle.references_to(database),
     }
     template = "databases/delete_modal.html"
     return modal(request, template, context, back=page, form=form, submit=submit)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def database_rename(request: TeamRequest, team: str, db: str) -> HttpResponse:
+    """A new name; the slug, and so every URL and reference, stays."""
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
+    page = reverse("database_detail", args=[team, db])
+    form = RenameForm(request.POST or None, initial={"name": database.name})
+
+    def submit() -> HttpResponse:
+        lifecycle.rename(request.user, database, form.cleaned_data["name"])
+        return go_to(request, page)
+
+    context = {"resource": database, "noun": "database"}
+    return modal(
+        request, "includes/rename_modal.html", context, back=page, form=form, submit=submit
+    )

@@ -34,6 +34,7 @@ ROLE_TABLE: dict[str, Role] = {
     "application_commands": DEVELOPER,
     "port_edit": DEVELOPER,
     "build_fix": DEVELOPER,
+    "application_rename": DEVELOPER,
     "variable_add": DEVELOPER,
     "variable_edit": DEVELOPER,
     "variable_delete": DEVELOPER,
@@ -45,10 +46,12 @@ ROLE_TABLE: dict[str, Role] = {
     "token_create": DEVELOPER,
     "token_revoke": DEVELOPER,
     "credentials_reveal": DEVELOPER,
-    # Admins: databases, exposure, passwords, members.
+    # Admins: databases, exposure, passwords, members; and deleting an application.
     "database_create": ADMIN,
     "database_provision": ADMIN,
     "database_delete": ADMIN,
+    "database_rename": ADMIN,
+    "application_delete": ADMIN,
     "password_change": ADMIN,
     "copy_replace": ADMIN,
     "network_force_tls": ADMIN,
