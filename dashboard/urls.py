@@ -44,6 +44,9 @@ team_urls = [
         name="connection_remove",
     ),
     path("apps/<slug:app>/port/", applications.port_edit, name="port_edit"),
+    path(
+        "apps/<slug:app>/restarted/", applications.application_restart, name="application_restart"
+    ),
     path("apps/<slug:app>/rename/", applications.application_rename, name="application_rename"),
     path("apps/<slug:app>/delete/", applications.application_delete, name="application_delete"),
     path("apps/<slug:app>/variables/new/", variables.variable_add, name="variable_add"),

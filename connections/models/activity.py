@@ -18,6 +18,7 @@ class ActivityKind(enum.StrEnum):
     CHANGED_PORT = "changed the internal port of"
     MOVED_BUILD_STEPS = "moved database steps to the start command of"
     DEPLOYED = "deployed"
+    MARKED_RESTARTED = "marked as restarted"
     # Variables
     ADDED_VARIABLE = "added variable"
     EDITED_VARIABLE = "edited variable"

@@ -7,13 +7,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from connections import lifecycle
 from connections.applications import (
     change_commands,
     change_port,
     create_application,
+    mark_restarted,
     move_steps_to_start,
 )
 from connections.buildcheck import database_steps, plan_move_to_start
@@ -25,7 +27,10 @@ from dashboard.forms.resources import ApplicationForm, CommandsForm, DeleteForm,
 from dashboard.htmx import close_modal, go_to, modal, render_page
 from dashboard.http import TeamRequest
 
-SHARED_FRAGMENTS = {"build-check": "applications/build_check.html"}
+SHARED_FRAGMENTS = {
+    "build-check": "applications/build_check.html",
+    "restart-state": "applications/restart_header.html",
+}
 
 
 def application_page(application: Application, tab: str) -> str:
@@ -222,3 +227,16 @@ def application_delete(request: TeamRequest, team: str, app: str) -> HttpRespons
     }
     template = "applications/delete_modal.html"
     return modal(request, template, context, back=page, form=form, submit=submit)
+
+
+@login_required
+@require_POST
+def application_restart(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    """Mark restarted: the application runs its current environment. Every place on the page
+    that says so is refreshed at once (out of band), and lists listening hear restartsChanged."""
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
+    mark_restarted(request.user, application)
+    if not request.htmx:
+        return redirect(application_page(application, "overview"))
+    response = render(request, "applications/restarted.html", {"application": application})
+    return trigger_client_event(response, "restartsChanged")

@@ -35,6 +35,7 @@ ROLE_TABLE: dict[str, Role] = {
     "port_edit": DEVELOPER,
     "build_fix": DEVELOPER,
     "application_rename": DEVELOPER,
+    "application_restart": DEVELOPER,
     "variable_add": DEVELOPER,
     "variable_edit": DEVELOPER,
     "variable_delete": DEVELOPER,
