@@ -11,7 +11,8 @@ from django.db import transaction
 
 from connections import activity, linking
 from connections.environment import bump_environments, references_in
-from connections.models import Application, Database, Variable
+from connections.locking import lock
+from connections.models import ActivityKind, Application, Database, Variable
 
 
 @dataclass(frozen=True)
@@ -45,13 +46,17 @@ def references_to(resource: Application | Database) -> list[Reference]:
 def rename(actor: AbstractBaseUser, resource: Application | Database, name: str) -> bool:
     """Give an application or a database another name (its slug stays); returns whether the name
     changed."""
-    old = type(resource).objects.get(pk=resource.pk).name
+    old = lock(resource, "name").name
     if name == old:
         return False
     resource.name = name
     resource.save(update_fields=["name", "updated_at"])
-    kind = "application" if isinstance(resource, Application) else "database"
-    activity.record(actor, resource.team, f"renamed {kind}", resource, old=old, new=name)
+    kind = (
+        ActivityKind.RENAMED_APPLICATION
+        if isinstance(resource, Application)
+        else ActivityKind.RENAMED_DATABASE
+    )
+    activity.record(actor, resource.team, kind, resource, old=old, new=name)
     return True
 
 
@@ -66,7 +71,7 @@ def delete_application(actor: AbstractBaseUser, application: Application) -> Non
     activity.record(
         actor,
         application.team,
-        "deleted application",
+        ActivityKind.DELETED_APPLICATION,
         application,
         references=[r.reference for r in references_to(application)],
     )

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from connections import activity
 from connections.errors import Refused
-from connections.models import Invitation, Membership, Role, Team
+from connections.models import ActivityKind, Invitation, Membership, Role, Team
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -77,7 +77,7 @@ def invite(
         created_by=actor,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
-    activity.record(actor, team, "invited someone to", team, role=role, note=note)
+    activity.record(actor, team, ActivityKind.INVITED, team, role=role, note=note)
     return invitation, secret
 
 
@@ -85,9 +85,8 @@ def invite(
 def revoke_invitation(actor: AbstractBaseUser, invitation: Invitation) -> None:
     """Delete an invitation: its link stops working."""
     invitation.delete()
-    activity.record(
-        actor, invitation.team, "revoked an invitation to", invitation.team, role=invitation.role
-    )
+    team, role = invitation.team, invitation.role
+    activity.record(actor, team, ActivityKind.REVOKED_INVITATION, team, role=role)
 
 
 def find_invitation(secret: str) -> Invitation | None:
@@ -109,7 +108,7 @@ def accept_invitation(user: AbstractBaseUser, invitation: Invitation) -> Members
     membership = Membership.objects.create(team=team, user=user, role=locked.role)
     locked.accepted_by, locked.accepted_at = user, timezone.now()
     locked.save(update_fields=["accepted_by", "accepted_at"])
-    activity.record(user, team, "joined", team, role=locked.role)
+    activity.record(user, team, ActivityKind.JOINED, team, role=locked.role)
     return membership
 
 
@@ -133,7 +132,7 @@ def change_role(actor: AbstractBaseUser, membership: Membership, role: str) -> N
         _keeps_an_owner(team, membership)
     membership.role = role
     membership.save(update_fields=["role"])
-    activity.record(actor, team, "changed the role of", membership.user, old=old, new=role)
+    activity.record(actor, team, ActivityKind.CHANGED_ROLE, membership.user, old=old, new=role)
 
 
 @transaction.atomic
@@ -143,7 +142,7 @@ def remove_member(actor: AbstractBaseUser, membership: Membership) -> None:
     _check_may_manage(_role_of(actor, team), membership.role)
     _keeps_an_owner(team, membership)
     membership.delete()
-    activity.record(actor, team, "removed", membership.user, role=membership.role)
+    activity.record(actor, team, ActivityKind.REMOVED_MEMBER, membership.user, role=membership.role)
 
 
 @transaction.atomic
@@ -152,4 +151,4 @@ def leave_team(user: AbstractBaseUser, team: Team) -> None:
     membership = Membership.objects.select_related("user").get(team=team, user_id=user.pk)
     _keeps_an_owner(team, membership)
     membership.delete()
-    activity.record(user, team, "left", team, role=membership.role)
+    activity.record(user, team, ActivityKind.LEFT, team, role=membership.role)

@@ -6,7 +6,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from connections import changes
+from connections import variables
 from connections.models import Connection, DeployToken, FirewallRule, Invitation, Role, Variable
 from dashboard.urls import team_urls
 from dashboard.views.databases import COPY_SALT
@@ -101,7 +101,7 @@ def world(team, make_application, make_database, developer, owner):
             "variable_reveal": {"phase": "runtime", "key": "DEBUG"},
             "copy_replace": {
                 "copy": signing.dumps(
-                    [str(variable.public_id), "x", changes.fingerprint("1")], salt=COPY_SALT
+                    [str(variable.public_id), "x", variables.fingerprint("1")], salt=COPY_SALT
                 )
             },
         },
