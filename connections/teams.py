@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from connections import activity
 from connections.errors import Refused
+from connections.locking import lock
 from connections.models import ActivityKind, Invitation, Membership, Role, Team
 
 INVITATION_LIFETIME = timedelta(days=7)
@@ -23,12 +24,6 @@ INVITATION_LIFETIME = timedelta(days=7)
 
 def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def _locked_members(team: Team) -> QuerySet[Membership]:
-    """The team's memberships, locked until the transaction ends, so two changes at once cannot
-    both take away the last owner."""
-    return Membership.objects.select_for_update().filter(team=team)
 
 
 def _role_of(actor: AbstractBaseUser, team: Team) -> Role:
@@ -44,7 +39,9 @@ def _check_may_manage(actor_role: Role, *roles: str) -> None:
 
 
 def _keeps_an_owner(team: Team, leaving: Membership) -> None:
-    owners = _locked_members(team).filter(role=Role.OWNER).exclude(pk=leaving.pk)
+    # The team's row is the lock: two changes at once cannot both take away the last owner.
+    lock(team, "name")
+    owners = team.memberships.filter(role=Role.OWNER).exclude(pk=leaving.pk)
     if leaving.role == Role.OWNER and not owners.exists():
         raise Refused(
             f"{leaving.user.get_username()} is the last owner of {team.name}: make someone else "
@@ -99,16 +96,20 @@ def find_invitation(secret: str) -> Invitation | None:
 @transaction.atomic
 def accept_invitation(user: AbstractBaseUser, invitation: Invitation) -> Membership:
     """Make ``user`` a member with the invitation's role; the invitation is then used up."""
-    locked = _usable().select_for_update().filter(pk=invitation.pk).first()
-    if locked is None:
-        raise Refused("This invitation has been used, revoked or has expired.")
+    gone = Refused("This invitation has been used, revoked or has expired.")
+    try:
+        lock(invitation)  # a link clicked twice at once joins once
+    except Invitation.DoesNotExist:
+        raise gone from None
+    if invitation.accepted_at is not None or invitation.expires_at <= timezone.now():
+        raise gone
     team = invitation.team
     if Membership.objects.filter(team=team, user_id=user.pk).exists():
         raise Refused(f"You are already a member of {team.name}.")
-    membership = Membership.objects.create(team=team, user=user, role=locked.role)
-    locked.accepted_by, locked.accepted_at = user, timezone.now()
-    locked.save(update_fields=["accepted_by", "accepted_at"])
-    activity.record(user, team, ActivityKind.JOINED, team, role=locked.role)
+    membership = Membership.objects.create(team=team, user=user, role=invitation.role)
+    invitation.accepted_by, invitation.accepted_at = user, timezone.now()
+    invitation.save(update_fields=["accepted_by", "accepted_at"])
+    activity.record(user, team, ActivityKind.JOINED, team, role=invitation.role)
     return membership
 
 

@@ -186,3 +186,12 @@ def test_the_members_list_refreshes_as_a_fragment(owner_client, owner):
     content = response.content.decode()
     assert content.lstrip().startswith('<div id="members"')
     assert "What each role may do" not in content
+
+
+def test_an_invitation_revoked_while_the_page_was_open_is_refused(team_admin_client, outsider):
+    _invite(team_admin_client)
+    invitation = Invitation.objects.get()
+    Invitation.objects.all().delete()
+    with pytest.raises(Refused, match="used, revoked or has expired"):
+        teams.accept_invitation(outsider, invitation)
+    assert not Membership.objects.filter(user=outsider, team__slug="acme").exists()
