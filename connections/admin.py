@@ -1,7 +1,8 @@
 """The operators' side: teams, regions, servers and region ranges, which they keep; everything
 the dashboard changes (applications, databases, connections, variables, firewall rules), which
 they may read here but change only through the dashboard, so that each change is recorded and
-applied where it must be; deploy tokens, which they may revoke. Secrets are never shown."""
+applied where it must be; deploy tokens and invitations, which they may revoke.
+Secrets are never shown."""
 
 from django import forms
 from django.contrib import admin
@@ -9,7 +10,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from connections import enforcement, network, servers, tokens
+from connections import enforcement, network, servers, teams, tokens
 from connections.engines import admin_url_problem
 from connections.masking import mask_url
 from connections.models import (
@@ -20,6 +21,7 @@ from connections.models import (
     DatabaseServer,
     DeployToken,
     FirewallRule,
+    Invitation,
     Membership,
     Region,
     RegionRange,
@@ -340,3 +342,25 @@ class DeployTokenAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DeployToken]) -> None:
         for token in queryset.select_related("application__team"):
             tokens.revoke_token(request.user, token)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations can be revoked here; their link exists nowhere but with whoever holds it."""
+
+    list_display = ["team", "role", "note", "created_by", "created_at", "expires_at", "accepted_by"]
+    list_filter = ["role"]
+    search_fields = ["team__slug", "note"]
+    list_select_related = ["team", "created_by", "accepted_by"]
+    fields = list_display
+    readonly_fields = fields
+
+    def has_add_permission(self, request: object) -> bool:
+        return False
+
+    def delete_model(self, request: HttpRequest, obj: Invitation) -> None:
+        teams.revoke_invitation(request.user, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
+        for invitation in queryset.select_related("team"):
+            teams.revoke_invitation(request.user, invitation)

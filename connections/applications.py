@@ -96,3 +96,18 @@ def record_deployment(token: DeployToken, version: int) -> Application:
         None, application.team, ActivityKind.DEPLOYED, application, version=version, via=token.name
     )
     return application
+
+
+@transaction.atomic
+def mark_restarted(actor: AbstractBaseUser, application: Application) -> bool:
+    """Record that the application was restarted with its current environment, as a deploy
+    pipeline's report would; returns whether it needed it."""
+    lock(application, "environment_version", "deployed_environment_version")
+    needed = application.needs_restart
+    application.deployed_environment_version = application.environment_version
+    application.save(update_fields=["deployed_environment_version"])
+    version = application.environment_version
+    activity.record(
+        actor, application.team, ActivityKind.MARKED_RESTARTED, application, version=version
+    )
+    return needed

@@ -102,7 +102,13 @@ def change_password(
     database.password = new_password
     return PasswordChange(
         database=current,
-        restarted=list(Application.objects.filter(pk__in=affected).order_by("name")),
+        # Only what the pages say needs a restart: an application never deployed picks the new
+        # password up when it first is.
+        restarted=[
+            application
+            for application in Application.objects.filter(pk__in=affected).order_by("name")
+            if application.needs_restart
+        ],
         copies=copies_of(current, old_password),
     )
 

@@ -2,9 +2,10 @@
 
 Every view reaches a resource through one of these helpers. A person who is not a member of the
 team gets a 404 whatever they ask for, so they never learn that the resource exists; a member
-whose role may look but not touch gets a 403 when the view asks for ``change=True``. Once access
-is granted, the team and the role are on the request (``request.team``, ``request.role``), for
-the view and its templates. The helpers change nothing else.
+whose role is below the one the view names for its change (``change=Role.ADMIN``: the role table
+of the README) gets a 403. Once access is granted, the team and the role are on the request
+(``request.team``, ``request.role``), for the view and its templates.
+The helpers change nothing else.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -23,22 +24,25 @@ def memberships_of(request: AuthedRequest) -> list[Membership]:
     return request._memberships
 
 
-def get_team_for_user(request: TeamRequest, team_slug: str, *, change: bool = False) -> Team:
-    """The team, once the user may see it (or change it); its role goes on the request too."""
+def get_team_for_user(request: TeamRequest, team_slug: str, *, change: Role | None = None) -> Team:
+    """The team, once the user may see it (or, with ``change``, the least role a change needs,
+    make that change); its role goes on the request too."""
     membership = next((m for m in memberships_of(request) if m.team.slug == team_slug), None)
     if membership is None:
         raise Http404("No such team.")
     role = Role(membership.role)
-    if change and not role.can_change:
-        raise PermissionDenied("Your role in this team may look but not change.")
+    if change is not None and not role.at_least(change):
+        raise PermissionDenied(
+            f"This needs the {change.label} role or higher; yours in this team is {role.label}."
+        )
     request.team, request.role = membership.team, role
     return membership.team
 
 
 def get_application_for_user(
-    request: TeamRequest, team_slug: str, app_slug: str, *, change: bool = False
+    request: TeamRequest, team_slug: str, app_slug: str, *, change: Role | None = None
 ) -> Application:
-    """The team's application; 404 for outsiders, 403 for viewers."""
+    """The team's application; 404 for outsiders, 403 below the role ``change`` names."""
     team = get_team_for_user(request, team_slug, change=change)
     try:
         application = Application.objects.select_related("region").get(team=team, slug=app_slug)
@@ -49,9 +53,9 @@ def get_application_for_user(
 
 
 def get_database_for_user(
-    request: TeamRequest, team_slug: str, db_slug: str, *, change: bool = False
+    request: TeamRequest, team_slug: str, db_slug: str, *, change: Role | None = None
 ) -> Database:
-    """The team's database; 404 for outsiders, 403 for viewers."""
+    """The team's database; 404 for outsiders, 403 below the role ``change`` names."""
     team = get_team_for_user(request, team_slug, change=change)
     try:
         database = Database.objects.select_related("region", "server").get(team=team, slug=db_slug)

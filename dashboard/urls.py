@@ -18,6 +18,16 @@ team_urls = [
     path("databases/new/", databases.database_create, name="database_create"),
     path("databases/<slug:db>/activity/", databases.database_activity, name="database_activity"),
     path("activity/", teams.team_activity, name="team_activity"),
+    path("members/", teams.team_members, name="team_members"),
+    path("members/invite/", teams.invitation_create, name="invitation_create"),
+    path(
+        "invitations/<uuid:invitation>/revoke/",
+        teams.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("members/<str:member>/role/", teams.member_role, name="member_role"),
+    path("members/<str:member>/remove/", teams.member_remove, name="member_remove"),
+    path("leave/", teams.team_leave, name="team_leave"),
     path("apps/<slug:app>/", applications.application_detail, name="application_detail"),
     path(
         "apps/<slug:app>/networking/",
@@ -34,6 +44,11 @@ team_urls = [
         name="connection_remove",
     ),
     path("apps/<slug:app>/port/", applications.port_edit, name="port_edit"),
+    path(
+        "apps/<slug:app>/restarted/", applications.application_restart, name="application_restart"
+    ),
+    path("apps/<slug:app>/rename/", applications.application_rename, name="application_rename"),
+    path("apps/<slug:app>/delete/", applications.application_delete, name="application_delete"),
     path("apps/<slug:app>/variables/new/", variables.variable_add, name="variable_add"),
     path("apps/<slug:app>/variables/reveal/", variables.variable_reveal, name="variable_reveal"),
     path(
@@ -58,6 +73,7 @@ team_urls = [
     path("databases/<slug:db>/probe/", databases.database_probe, name="database_probe"),
     path("databases/<slug:db>/reveal/", databases.credentials_reveal, name="credentials_reveal"),
     path("databases/<slug:db>/delete/", databases.database_delete, name="database_delete"),
+    path("databases/<slug:db>/rename/", databases.database_rename, name="database_rename"),
     path("databases/<slug:db>/provision/", databases.database_provision, name="database_provision"),
     path(
         "databases/<slug:db>/connections/new/",
@@ -98,6 +114,7 @@ urlpatterns = [
     path("", teams.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("invitations/<str:secret>/", teams.invitation_accept, name="invitation_accept"),
     path("t/<slug:team>/", include(team_urls)),
     path("api/", include(api_urls)),
     path("admin/", admin.site.urls),

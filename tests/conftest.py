@@ -1,6 +1,6 @@
-"""The cast every test draws on: a team with an owner, a developer and a viewer; an outsider
-who belongs to another team; an operator for the admin; their clients (plain, htmx, with CSRF
-checks); regions; and factories for applications, databases and servers."""
+"""The cast every test draws on: a team with an owner, an admin, a developer and a viewer; an
+outsider who belongs to another team; an operator for the admin; their clients (plain, htmx,
+with CSRF checks); regions; and factories for applications, databases and servers."""
 
 import itertools
 from collections.abc import Callable
@@ -79,6 +79,12 @@ def owner(team):
 
 
 @pytest.fixture
+def team_admin(team):
+    """The team's admin (not ``admin_user``: that is pytest-django's superuser)."""
+    return _member(team, "admin", Role.ADMIN)
+
+
+@pytest.fixture
 def developer(team):
     return _member(team, "developer", Role.DEVELOPER)
 
@@ -107,6 +113,22 @@ def _client_for(user, *, htmx: bool = False, enforce_csrf_checks: bool = False) 
 def client_for() -> Callable[..., Client]:
     """Build a client for any member: ``client_for(viewer, htmx=True)``."""
     return _client_for
+
+
+@pytest.fixture
+def owner_client(owner) -> Client:
+    return _client_for(owner)
+
+
+@pytest.fixture
+def team_admin_client(team_admin) -> Client:
+    return _client_for(team_admin)
+
+
+@pytest.fixture
+def admin_htmx_client(team_admin) -> Client:
+    """An admin of the team whose requests come from htmx."""
+    return _client_for(team_admin, htmx=True)
 
 
 @pytest.fixture

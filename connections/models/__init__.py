@@ -27,7 +27,7 @@ from connections.models.resources import (
     ResourceModel,
     ServerHealth,
 )
-from connections.models.teams import Membership, Role, Team
+from connections.models.teams import Invitation, Membership, Role, Team
 from connections.models.tokens import DeployToken
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "Engine",
     "ExposureState",
     "FirewallRule",
+    "Invitation",
     "LinkedField",
     "Membership",
     "Phase",

@@ -14,10 +14,13 @@ class ActivityKind(enum.StrEnum):
 
     # Applications
     CREATED_APPLICATION = "created application"
+    RENAMED_APPLICATION = "renamed application"
+    DELETED_APPLICATION = "deleted application"
     CHANGED_COMMANDS = "changed the commands of"
     CHANGED_PORT = "changed the internal port of"
     MOVED_BUILD_STEPS = "moved database steps to the start command of"
     DEPLOYED = "deployed"
+    MARKED_RESTARTED = "marked as restarted"
     # Variables
     ADDED_VARIABLE = "added variable"
     EDITED_VARIABLE = "edited variable"
@@ -30,6 +33,7 @@ class ActivityKind(enum.StrEnum):
     ADDED_EXTERNAL_BUILD_VARIABLES = "added build variables from the external details of"
     # Databases
     CREATED_DATABASE = "created database"
+    RENAMED_DATABASE = "renamed database"
     PROVISIONED_DATABASE = "provisioned database"
     DELETED_DATABASE = "deleted database"
     CHANGED_PASSWORD = "changed the password of"  # noqa: S105 (a verb)
@@ -44,6 +48,13 @@ class ActivityKind(enum.StrEnum):
     ADDED_MANAGED_RULE = "added managed rule to"
     REMOVED_MANAGED_RULE = "removed managed rule from"
     UPDATED_INTERNET_EXPOSURE = "updated Internet exposure of"
+    # Members
+    INVITED = "invited someone to"
+    REVOKED_INVITATION = "revoked an invitation to"
+    JOINED = "joined"
+    CHANGED_ROLE = "changed the role of"
+    REMOVED_MEMBER = "removed"
+    LEFT = "left"
     # Deploy tokens
     CREATED_DEPLOY_TOKEN = "created deploy token"  # noqa: S105 (a verb)
     REVOKED_DEPLOY_TOKEN = "revoked deploy token"  # noqa: S105 (a verb)

@@ -268,19 +268,3 @@ class ChangePasswordForm(forms.Form):
         if failures:
             raise forms.ValidationError([f"Needs {rule}." for rule in failures])
         return password
-
-
-class DeleteDatabaseForm(forms.Form):
-    """Deleting is confirmed by typing the database's slug."""
-
-    confirm = forms.CharField(label="Type the database's slug to confirm")
-
-    def __init__(self, *args: object, database: Database, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.database = database
-
-    def clean_confirm(self) -> str:
-        typed = self.cleaned_data["confirm"].strip()
-        if typed != self.database.slug:
-            raise forms.ValidationError(f"Type {self.database.slug} exactly to delete it.")
-        return typed

@@ -123,3 +123,29 @@ class CommandsForm(forms.ModelForm):
             "build_command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
             "start_command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
         }
+
+
+class RenameForm(forms.Form):
+    """A new name for an application or a database; its slug stays."""
+
+    name = forms.CharField(label="Name", max_length=100)
+
+    def clean_name(self) -> str:
+        return self.cleaned_data["name"].strip()
+
+
+class DeleteForm(forms.Form):
+    """Deleting is confirmed by typing the resource's slug."""
+
+    confirm = forms.CharField()
+
+    def __init__(self, *args: object, slug: str, noun: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.slug = slug
+        self.fields["confirm"].label = f"Type the {noun}'s slug to confirm"
+
+    def clean_confirm(self) -> str:
+        typed = self.cleaned_data["confirm"].strip()
+        if typed != self.slug:
+            raise forms.ValidationError(f"Type {self.slug} exactly to delete it.")
+        return typed

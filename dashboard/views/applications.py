@@ -7,24 +7,30 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
+from connections import lifecycle
 from connections.applications import (
     change_commands,
     change_port,
     create_application,
+    mark_restarted,
     move_steps_to_start,
 )
 from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
-from connections.models import Application, Phase
+from connections.models import Application, Phase, Role
 from dashboard.access import get_application_for_user, get_team_for_user
 from dashboard.forms.connections import PortForm
-from dashboard.forms.resources import ApplicationForm, CommandsForm
+from dashboard.forms.resources import ApplicationForm, CommandsForm, DeleteForm, RenameForm
 from dashboard.htmx import close_modal, go_to, modal, render_page
 from dashboard.http import TeamRequest
 
-SHARED_FRAGMENTS = {"build-check": "applications/build_check.html"}
+SHARED_FRAGMENTS = {
+    "build-check": "applications/build_check.html",
+    "restart-state": "applications/restart_header.html",
+}
 
 
 def application_page(application: Application, tab: str) -> str:
@@ -69,7 +75,7 @@ def application_list(request: TeamRequest, team: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_create(request: TeamRequest, team: str) -> HttpResponse:
-    team_obj = get_team_for_user(request, team, change=True)
+    team_obj = get_team_for_user(request, team, change=Role.DEVELOPER)
     form = ApplicationForm(request.POST or None, team=team_obj)
     if request.method == "POST" and form.is_valid():
         application = create_application(request.user, form.save(commit=False))
@@ -135,7 +141,7 @@ def _rows(
 @login_required
 @require_http_methods(["GET", "POST"])
 def application_commands(request: TeamRequest, team: str, app: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     page = application_page(application, "overview")
     form = CommandsForm(request.POST or None, instance=application)
 
@@ -152,7 +158,7 @@ def application_commands(request: TeamRequest, team: str, app: str) -> HttpRespo
 @login_required
 @require_http_methods(["GET", "POST"])
 def port_edit(request: TeamRequest, team: str, app: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     page = application_page(application, "networking")
     form = PortForm(request.POST or None, instance=application)
 
@@ -169,7 +175,7 @@ def port_edit(request: TeamRequest, team: str, app: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def build_fix(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Preview, then apply, moving the database steps from the build to the start command."""
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     plan = plan_move_to_start(application.build_command, application.start_command)
     page = application_page(application, "overview")
     if plan is None:
@@ -181,3 +187,56 @@ def build_fix(request: TeamRequest, team: str, app: str) -> HttpResponse:
 
     context = {"application": application, "plan": plan}
     return modal(request, "applications/build_fix_modal.html", context, back=page, submit=submit)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_rename(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    """A new name; the slug, and so every URL, reference and deploy token, stays."""
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
+    page = application_page(application, "overview")
+    form = RenameForm(request.POST or None, initial={"name": application.name})
+
+    def submit() -> HttpResponse:
+        lifecycle.rename(request.user, application, form.cleaned_data["name"])
+        return go_to(request, page)
+
+    context = {"resource": application, "noun": "application"}
+    return modal(
+        request, "includes/rename_modal.html", context, back=page, form=form, submit=submit
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def application_delete(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    """Delete an application once its slug is typed, after listing what it takes with it and
+    the references to it that will stop resolving."""
+    application = get_application_for_user(request, team, app, change=Role.ADMIN)
+    page = application_page(application, "overview")
+    form = DeleteForm(request.POST or None, slug=application.slug, noun="application")
+
+    def submit() -> HttpResponse:
+        lifecycle.delete_application(request.user, application)
+        return go_to(request, reverse("application_list", args=[team]))
+
+    context = {
+        "application": application,
+        "connections": application.connections.select_related("database"),
+        "references": lifecycle.references_to(application),
+    }
+    template = "applications/delete_modal.html"
+    return modal(request, template, context, back=page, form=form, submit=submit)
+
+
+@login_required
+@require_POST
+def application_restart(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    """Mark restarted: the application runs its current environment. Every place on the page
+    that says so is refreshed at once (out of band), and lists listening hear restartsChanged."""
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
+    mark_restarted(request.user, application)
+    if not request.htmx:
+        return redirect(application_page(application, "overview"))
+    response = render(request, "applications/restarted.html", {"application": application})
+    return trigger_client_event(response, "restartsChanged")

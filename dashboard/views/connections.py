@@ -15,7 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
 from connections import linking, network
-from connections.models import Application, Connection, Database
+from connections.models import Application, Connection, Database, Role
 from dashboard.access import get_application_for_user, get_database_for_user
 from dashboard.forms.connections import ConnectionForm
 from dashboard.htmx import close_modal, modal
@@ -72,7 +72,7 @@ def _connect(request: AuthedRequest, form: ConnectionForm, verdict: network.Verd
 @require_http_methods(["GET", "POST"])
 def connection_add(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Application Networking → "Add connection": pick a database."""
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     return _connection_modal(
         request, application, None, application_page(application, "networking")
     )
@@ -82,14 +82,14 @@ def connection_add(request: TeamRequest, team: str, app: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def connection_add_for_database(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Database Overview → "Add application": pick an application."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.DEVELOPER)
     return _connection_modal(request, None, database, reverse("database_detail", args=[team, db]))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def connection_remove(request: TeamRequest, team: str, app: str, db: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     connection = get_object_or_404(
         Connection.objects.select_related("database"), application=application, database__slug=db
     )
@@ -128,7 +128,7 @@ def _safe_next(url: str, team: str) -> str:
 @require_POST
 def external_build_variables(request: TeamRequest, team: str, app: str, db: str) -> HttpResponse:
     """The second way out: build-only variables linked to the database's external details."""
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     connection = get_object_or_404(
         Connection.objects.select_related("database__server", "database__region"),
         application=application,

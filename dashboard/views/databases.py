@@ -9,14 +9,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import activity, credentials, network, provisioning, variables
+from connections import activity, credentials, lifecycle, network, provisioning, variables
 from connections.engines import engine_for
 from connections.errors import Refused
 from connections.masking import MASK
-from connections.models import Variable
+from connections.models import Role, Variable
 from dashboard.access import get_database_for_user, get_team_for_user
-from dashboard.forms.connections import ChangePasswordForm, DeleteDatabaseForm
-from dashboard.forms.resources import DatabaseForm
+from dashboard.forms.connections import ChangePasswordForm
+from dashboard.forms.resources import DatabaseForm, DeleteForm, RenameForm
 from dashboard.htmx import go_to, modal, render_page, show_result
 from dashboard.http import TeamRequest
 from dashboard.views.teams import ACTIVITY_PAGE_SIZE
@@ -31,7 +31,7 @@ def database_list(request: TeamRequest, team: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def database_create(request: TeamRequest, team: str) -> HttpResponse:
-    team_obj = get_team_for_user(request, team, change=True)
+    team_obj = get_team_for_user(request, team, change=Role.ADMIN)
     form = DatabaseForm(request.POST or None, team=team_obj)
     if request.method == "POST" and form.is_valid():
         try:
@@ -67,7 +67,7 @@ def database_detail(request: TeamRequest, team: str, db: str) -> HttpResponse:
 @require_POST
 def database_provision(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Provision now: create on a server registered since a database that has none."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     try:
         provisioning.provision(request.user, database)
     except Refused as refusal:
@@ -87,7 +87,7 @@ def database_activity(request: TeamRequest, team: str, db: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def password_change(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Change the database's password: applied on the server first, then stored."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     page = reverse("database_detail", args=[team, db])
     form = ChangePasswordForm(request.POST or None)
     template = "databases/password_modal.html"
@@ -121,7 +121,7 @@ COPY_SALT = "connections.replace-copied-password"
 @require_POST
 def copy_replace(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Replace a copied old password with a reference that follows the database."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     try:
         public_id, replacement, seen = signing.loads(
             request.POST.get("copy", ""), salt=COPY_SALT, max_age=24 * 3600
@@ -159,7 +159,7 @@ def database_probe(request: TeamRequest, team: str, db: str) -> HttpResponse:
 @require_POST
 def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Show the password, the URL and the client command; recorded, and not for viewers."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.DEVELOPER)
     external = request.POST.get("endpoint") == "external"
     if external and not credentials.external_details_available(database):
         raise Http404("External connections are off.")
@@ -177,9 +177,9 @@ def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse
 @require_http_methods(["GET", "POST"])
 def database_delete(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Delete a database after its slug is typed: dropped on its server, then forgotten."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     page = reverse("database_detail", args=[team, db])
-    form = DeleteDatabaseForm(request.POST or None, database=database)
+    form = DeleteForm(request.POST or None, slug=database.slug, noun="database")
 
     def submit() -> HttpResponse:
         provisioning.delete_database(request.user, database)
@@ -188,6 +188,25 @@ def database_delete(request: TeamRequest, team: str, db: str) -> HttpResponse:
     context = {
         "database": database,
         "connections": database.connections.select_related("application"),
+        "references": lifecycle.references_to(database),
     }
     template = "databases/delete_modal.html"
     return modal(request, template, context, back=page, form=form, submit=submit)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def database_rename(request: TeamRequest, team: str, db: str) -> HttpResponse:
+    """A new name; the slug, and so every URL and reference, stays."""
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
+    page = reverse("database_detail", args=[team, db])
+    form = RenameForm(request.POST or None, initial={"name": database.name})
+
+    def submit() -> HttpResponse:
+        lifecycle.rename(request.user, database, form.cleaned_data["name"])
+        return go_to(request, page)
+
+    context = {"resource": database, "noun": "database"}
+    return modal(
+        request, "includes/rename_modal.html", context, back=page, form=form, submit=submit
+    )

@@ -16,7 +16,15 @@ from django_htmx.http import trigger_client_event
 
 from connections import enforcement, network
 from connections.errors import Refused
-from connections.models import Application, Database, Engine, FirewallRule, Region, Variable
+from connections.models import (
+    Application,
+    Database,
+    Engine,
+    FirewallRule,
+    Region,
+    Role,
+    Variable,
+)
 from connections.network import IPNetwork
 from dashboard.access import get_database_for_user
 from dashboard.forms.network import ManagedRuleForm, ReachabilityForm, RuleForm
@@ -111,7 +119,7 @@ def database_network(request: TeamRequest, team: str, db: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def force_tls(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Turn Force TLS on or off, after a modal that says which clients it changes things for."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     on = _wanted_state(request, database.force_tls)
     then_internet = request.POST.get("then", request.GET.get("then")) == "internet"
     page = network_page(database)
@@ -147,7 +155,7 @@ def force_tls(request: TeamRequest, team: str, db: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def internet_access(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Switch a shared database's Internet access (its external connections) on or off."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     on = _wanted_state(request, database.internet_access)
     page = network_page(database)
 
@@ -186,7 +194,7 @@ def _internet_context(database: Database, on: bool) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Add a CIDR rule; every refusal is shown next to the field it concerns."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     page = network_page(database)
     form = RuleForm(request.POST or None)
 
@@ -209,7 +217,7 @@ def rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def managed_rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Add the managed rule of a platform region; the database's own region is offered first."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     page = network_page(database)
     firewall = network.load_firewall(database)
     taken = {rule.region_id for rule in firewall.rules if rule.is_managed}
@@ -244,7 +252,7 @@ def managed_rule_add(request: TeamRequest, team: str, db: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def rule_remove(request: TeamRequest, team: str, db: str, rule: str) -> HttpResponse:
     """Remove a rule, after a modal that says who loses access."""
-    database = get_database_for_user(request, team, db, change=True)
+    database = get_database_for_user(request, team, db, change=Role.ADMIN)
     page = network_page(database)
     target = get_object_or_404(
         FirewallRule.objects.select_related("region"), database=database, public_id=rule

@@ -1,12 +1,21 @@
-"""The team's own pages: where a person lands, and what the team did."""
+"""The team's own pages: where a person lands, what the team did, and who is in it (invitations,
+roles, removing members, leaving)."""
 
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import UserCreationForm
 from django.db.models import Count
-from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
 
-from connections.models import Team
+from connections import teams
+from connections.errors import Refused
+from connections.models import Membership, Role, Team
 from dashboard.access import get_team_for_user, memberships_of
+from dashboard.forms.teams import InvitationForm, RoleForm
+from dashboard.htmx import close_modal, go_to, modal, render_page, show_result
 from dashboard.http import AuthedRequest, TeamRequest
 from dashboard.middleware import last_team
 
@@ -40,3 +49,126 @@ def _busiest(slugs: list[str]) -> str:
 def team_activity(request: TeamRequest, team: str) -> HttpResponse:
     entries = get_team_for_user(request, team).activities.all()[:ACTIVITY_PAGE_SIZE]
     return render(request, "teams/activity.html", {"entries": entries})
+
+
+@login_required
+def team_members(request: TeamRequest, team: str) -> HttpResponse:
+    """Who is in the team with which role; admins also see the pending invitations."""
+    team_obj = get_team_for_user(request, team)
+    context = {
+        "members": team_obj.memberships.select_related("user").order_by("user__username"),
+        "invitations": teams.pending_invitations(team_obj) if request.role.can_administer else [],
+    }
+    return render_page(request, "teams/members.html", ("members",), context)
+
+
+def _members_page(team: str) -> str:
+    return reverse("team_members", args=[team])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def invitation_create(request: TeamRequest, team: str) -> HttpResponse:
+    """Invite someone: the link is shown once, in the modal."""
+    team_obj = get_team_for_user(request, team, change=Role.ADMIN)
+    page = _members_page(team)
+    form = InvitationForm(request.POST or None, actor_role=request.role)
+    template = "teams/invite_modal.html"
+
+    def submit() -> HttpResponse:
+        invitation, secret = teams.invite(
+            request.user, team_obj, form.cleaned_data["role"], form.cleaned_data["note"]
+        )
+        link = request.build_absolute_uri(reverse("invitation_accept", args=[secret]))
+        done = {"invitation": invitation, "link": link}
+        return show_result(request, template, done, back=page, event="membersChanged")
+
+    return modal(request, template, {}, back=page, form=form, submit=submit)
+
+
+@login_required
+@require_POST
+def invitation_revoke(request: TeamRequest, team: str, invitation: str) -> HttpResponse:
+    team_obj = get_team_for_user(request, team, change=Role.ADMIN)
+    revoked = get_object_or_404(teams.pending_invitations(team_obj), public_id=invitation)
+    teams.revoke_invitation(request.user, revoked)
+    return close_modal(request, _members_page(team), "membersChanged")
+
+
+def _membership(request: TeamRequest, team: str, username: str) -> Membership:
+    team_obj = get_team_for_user(request, team, change=Role.ADMIN)
+    return get_object_or_404(
+        Membership.objects.select_related("user", "team"), team=team_obj, user__username=username
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_role(request: TeamRequest, team: str, member: str) -> HttpResponse:
+    membership = _membership(request, team, member)
+    page = _members_page(team)
+    form = RoleForm(
+        request.POST or None, actor_role=request.role, initial={"role": membership.role}
+    )
+
+    def submit() -> HttpResponse:
+        teams.change_role(request.user, membership, form.cleaned_data["role"])
+        return close_modal(request, page, "membersChanged")
+
+    context = {"membership": membership}
+    return modal(request, "teams/role_modal.html", context, back=page, form=form, submit=submit)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_remove(request: TeamRequest, team: str, member: str) -> HttpResponse:
+    membership = _membership(request, team, member)
+    page = _members_page(team)
+
+    def submit() -> HttpResponse:
+        teams.remove_member(request.user, membership)
+        return close_modal(request, page, "membersChanged")
+
+    context = {"membership": membership}
+    return modal(request, "teams/remove_modal.html", context, back=page, submit=submit)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def team_leave(request: TeamRequest, team: str) -> HttpResponse:
+    """Anyone may leave a team; its last owner must hand it over first."""
+    team_obj = get_team_for_user(request, team, change=Role.VIEWER)
+    page = _members_page(team)
+
+    def submit() -> HttpResponse:
+        teams.leave_team(request.user, team_obj)
+        return go_to(request, reverse("home"))
+
+    return modal(request, "teams/leave_modal.html", {}, back=page, submit=submit)
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
+    """Where an invitation link leads: join with the account you are signed in with, or create
+    one. A used, revoked or expired link is a 404 that names no team."""
+    invitation = teams.find_invitation(secret)
+    if invitation is None:
+        raise Http404("This invitation has been used, revoked or has expired.")
+    signed_in = request.user.is_authenticated
+    form = None if signed_in else UserCreationForm(request.POST or None)
+    refusal = None
+    if request.method == "POST" and (form is None or form.is_valid()):
+        try:
+            if form is None:
+                teams.accept_invitation(request.user, invitation)
+            else:
+                membership = teams.join_with_new_account(
+                    invitation, form.cleaned_data["username"], form.cleaned_data["password1"]
+                )
+                login(request, membership.user)
+        except Refused as error:
+            refusal = error
+        else:
+            return redirect("application_list", team=invitation.team.slug)
+    context = {"invitation": invitation, "form": form, "refusal": refusal}
+    return render(request, "teams/invitation.html", context)

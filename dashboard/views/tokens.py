@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import tokens
+from connections.models import Role
 from dashboard.access import get_application_for_user
 from dashboard.forms.connections import DeployTokenForm
 from dashboard.htmx import close_modal, modal, show_result
@@ -16,7 +17,7 @@ from dashboard.views.applications import application_page
 @login_required
 @require_http_methods(["GET", "POST"])
 def token_create(request: TeamRequest, team: str, app: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     page = application_page(application, "settings")
     form = DeployTokenForm(request.POST or None)
     template = "tokens/create_modal.html"
@@ -33,7 +34,7 @@ def token_create(request: TeamRequest, team: str, app: str) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: TeamRequest, team: str, app: str, token: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     revoked = get_object_or_404(application.deploy_tokens, public_id=token)
     revoked.application = application
     tokens.revoke_token(request.user, revoked)

@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import variables
-from connections.models import Application, Phase, Variable
+from connections.models import Application, Phase, Role, Variable
 from dashboard.access import get_application_for_user
 from dashboard.forms.connections import VariableForm
 from dashboard.htmx import close_modal, modal
@@ -25,14 +25,14 @@ def _variable(application: Application, public_id: str) -> Variable:
 @login_required
 @require_http_methods(["GET", "POST"])
 def variable_add(request: TeamRequest, team: str, app: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     return _variable_modal(request, application, Variable())
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def variable_edit(request: TeamRequest, team: str, app: str, variable: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     return _variable_modal(request, application, _variable(application, variable))
 
 
@@ -54,7 +54,7 @@ def _variable_modal(
 @login_required
 @require_POST
 def variable_delete(request: TeamRequest, team: str, app: str, variable: str) -> HttpResponse:
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     variables.delete_variable(request.user, _variable(application, variable))
     return close_modal(request, application_page(application, "settings"), "variablesChanged")
 
@@ -63,7 +63,7 @@ def variable_delete(request: TeamRequest, team: str, app: str, variable: str) ->
 @require_POST
 def variable_reveal(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Show one resolved value; revealing is recorded, and viewers may not."""
-    application = get_application_for_user(request, team, app, change=True)
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
     phase, key = request.POST.get("phase", ""), request.POST.get("key", "")
     if phase not in Phase.values:
         raise Http404("No such phase.")

@@ -106,27 +106,27 @@ class TestPostgreSQL:
         assert _pg_connects(database)
 
     def test_a_dedicated_database_without_rules_refuses_everyone_and_says_so(
-        self, on_pg, developer_client
+        self, on_pg, team_admin_client
     ):
         database = on_pg(resource_model="dedicated", force_tls=False)
         assert database.exposure_state == ExposureState.APPLIED
         assert not _pg_connects(database)
         page = reverse("database_network", args=["acme", database.slug])
-        content = developer_client.get(page).content.decode()
+        content = team_admin_client.get(page).content.decode()
         assert f"No rules yet, so nothing can reach {database.name}" in content
         assert "enforces these settings" in content
 
-    def test_a_rule_that_matches_admits_and_removing_it_refuses_again(self, on_pg, developer):
+    def test_a_rule_that_matches_admits_and_removing_it_refuses_again(self, on_pg, team_admin):
         database = on_pg(resource_model="dedicated", force_tls=False)
-        rule = add_cidr_rule(developer, database, "127.0.0.1", "this machine")
+        rule = add_cidr_rule(team_admin, database, "127.0.0.1", "this machine")
         assert _pg_connects(_fresh(database))
-        remove_rule(developer, rule)
+        remove_rule(team_admin, rule)
         assert not _pg_connects(_fresh(database))
         assert _fresh(database).exposure_state == ExposureState.APPLIED
 
-    def test_a_rule_that_does_not_match_still_refuses(self, on_pg, developer):
+    def test_a_rule_that_does_not_match_still_refuses(self, on_pg, team_admin):
         database = on_pg(resource_model="dedicated", force_tls=False)
-        add_cidr_rule(developer, database, "127.0.0.2", "another host here")
+        add_cidr_rule(team_admin, database, "127.0.0.2", "another host here")
         assert _fresh(database).exposure_state == ExposureState.APPLIED
         assert not _pg_connects(_fresh(database))
 
@@ -155,13 +155,13 @@ class TestPostgreSQL:
         assert _pg_connects(database)
 
     def test_server_down_leaves_the_change_pending_then_the_queue_applies_it(
-        self, on_pg, developer
+        self, on_pg, team_admin
     ):
         database = on_pg(resource_model="dedicated", force_tls=False)
         server = database.server
         real_url = server.admin_url
         DatabaseServer.objects.filter(pk=server.pk).update(admin_url=CLOSED_PORT_URL)
-        add_cidr_rule(developer, _fresh(database), "127.0.0.1", "this machine")
+        add_cidr_rule(team_admin, _fresh(database), "127.0.0.1", "this machine")
         pending = _fresh(database)
         assert pending.exposure_state == ExposureState.PENDING
         assert pending.exposure_problem == "Cannot reach the server."
@@ -188,9 +188,9 @@ class TestPostgreSQL:
         assert "trust" not in "\n".join(managed_block(_hba(server)))
         call_command("check_servers", "--server", server.name)
 
-    def test_dropping_a_database_takes_its_lines_out(self, pg, developer_client, region):
+    def test_dropping_a_database_takes_its_lines_out(self, pg, team_admin_client, region):
         slug = f"t{secrets.token_hex(4)}"
-        developer_client.post(
+        team_admin_client.post(
             reverse("database_create", args=["acme"]),
             {
                 "name": slug,
@@ -203,7 +203,7 @@ class TestPostgreSQL:
         )
         database = Database.objects.get(slug=slug)
         assert database.database_name in _hba(pg)
-        developer_client.post(reverse("database_delete", args=["acme", slug]), {"confirm": slug})
+        team_admin_client.post(reverse("database_delete", args=["acme", slug]), {"confirm": slug})
         assert not Database.objects.filter(slug=slug).exists()
         assert database.database_name not in _hba(pg)
 
@@ -264,9 +264,9 @@ class TestMariaDB:
         assert self._accounts(database) == {}
         assert not self._connects(database)
 
-    def test_force_tls_requires_ssl_on_every_account(self, on_maria, developer):
+    def test_force_tls_requires_ssl_on_every_account(self, on_maria, team_admin):
         database = on_maria()
-        set_force_tls(developer, database, True)
+        set_force_tls(team_admin, database, True)
         accounts = self._accounts(database)
         if _fresh(database).server.supports_tls:
             assert set(accounts.values()) == {"ANY"}
@@ -274,24 +274,24 @@ class TestMariaDB:
         else:
             assert _fresh(database).exposure_state == ExposureState.CANNOT_ENFORCE
 
-    def test_internet_access_is_the_percent_account_only(self, on_maria, developer):
+    def test_internet_access_is_the_percent_account_only(self, on_maria, team_admin):
         database = on_maria()
-        set_force_tls(developer, database, True)
-        set_internet_access(developer, _fresh(database), True)
+        set_force_tls(team_admin, database, True)
+        set_internet_access(team_admin, _fresh(database), True)
         assert list(self._accounts(database)) == ["%"]
 
-    def test_an_ipv6_range_is_refused_with_the_reason(self, on_maria, developer):
+    def test_an_ipv6_range_is_refused_with_the_reason(self, on_maria, team_admin):
         database = on_maria(resource_model="dedicated")
         with pytest.raises(ExposureRefused, match="IPv6 range") as refused:
-            add_cidr_rule(developer, database, "2001:db8::/48", "office v6")
+            add_cidr_rule(team_admin, database, "2001:db8::/48", "office v6")
         assert refused.value.field == "network"
         assert not database.firewall_rules.exists()
 
 
 class TestPlacement:
-    def test_mysql_is_never_placed_on_mariadb(self, maria, developer_client, region):
+    def test_mysql_is_never_placed_on_mariadb(self, maria, team_admin_client, region):
         slug = f"t{secrets.token_hex(4)}"
-        developer_client.post(
+        team_admin_client.post(
             reverse("database_create", args=["acme"]),
             {
                 "name": slug,
@@ -304,16 +304,18 @@ class TestPlacement:
         )
         database = Database.objects.get(slug=slug)
         assert database.server is None
-        content = developer_client.get(
+        content = team_admin_client.get(
             reverse("database_detail", args=["acme", slug])
         ).content.decode()
         assert "No MySQL 8.4 server is registered in Frankfurt yet" in content
 
-    def test_another_major_version_is_refused_next_to_the_field(self, pg, developer_client, region):
+    def test_another_major_version_is_refused_next_to_the_field(
+        self, pg, team_admin_client, region
+    ):
         running = offered_version(pg)
         other = next(v for v in ("18", "17", "16", "15") if v != running)
         slug = f"t{secrets.token_hex(4)}"
-        response = developer_client.post(
+        response = team_admin_client.post(
             reverse("database_create", args=["acme"]),
             {
                 "name": slug,
@@ -329,9 +331,9 @@ class TestPlacement:
         assert f"run PostgreSQL {pg.reported_version}, not {other}" in errors
         assert not Database.objects.filter(slug=slug).exists()
 
-    def test_the_badge_shows_the_version_the_server_reports(self, on_pg, developer_client):
+    def test_the_badge_shows_the_version_the_server_reports(self, on_pg, team_admin_client):
         database = on_pg()
-        content = developer_client.get(
+        content = team_admin_client.get(
             reverse("database_detail", args=["acme", database.slug])
         ).content.decode()
         assert f"PostgreSQL {database.server.reported_version}" in content
@@ -339,7 +341,7 @@ class TestPlacement:
 
 class TestProvisionLater:
     def test_a_database_recorded_before_its_server_is_provisioned_now(
-        self, postgresql_endpoint, developer_client, region, team
+        self, postgresql_endpoint, team_admin_client, region, team
     ):
         slug = f"t{secrets.token_hex(4)}"
         data = {
@@ -352,14 +354,14 @@ class TestProvisionLater:
         server = register(postgresql_endpoint, region)
         data["version"] = offered_version(server)
         server.delete()
-        developer_client.post(reverse("database_create", args=["acme"]), data)
+        team_admin_client.post(reverse("database_create", args=["acme"]), data)
         database = Database.objects.get(slug=slug)
         page = reverse("database_detail", args=["acme", slug])
-        assert "Provision now" not in developer_client.get(page).content.decode()
+        assert "Provision now" not in team_admin_client.get(page).content.decode()
 
         server = register(postgresql_endpoint, region)
-        assert "Provision now" in developer_client.get(page).content.decode()
-        developer_client.post(reverse("database_provision", args=["acme", slug]))
+        assert "Provision now" in team_admin_client.get(page).content.decode()
+        team_admin_client.post(reverse("database_provision", args=["acme", slug]))
         database = _fresh(database)
         try:
             assert database.server == server
@@ -415,11 +417,11 @@ class TestRegistration:
         assert server.health == "ok"
 
 
-def test_team_members_never_read_the_admin_user(pg, developer_client, region):
+def test_team_members_never_read_the_admin_user(pg, team_admin_client, region):
     pg.admin_url = pg.admin_url.replace("postgres:", "harbor_admin_xyz:", 1)
     pg.save()
     slug = f"t{secrets.token_hex(4)}"
-    response = developer_client.post(
+    response = team_admin_client.post(
         reverse("database_create", args=["acme"]),
         {
             "name": slug,
@@ -436,14 +438,14 @@ def test_team_members_never_read_the_admin_user(pg, developer_client, region):
 
 
 def test_redis_says_it_cannot_enforce_and_gives_host_firewall_lines(
-    redis_endpoint, region, make_database, developer_client
+    redis_endpoint, region, make_database, team_admin_client
 ):
     server = register(redis_endpoint, region)
     database = make_database(slug=f"t{secrets.token_hex(4)}", engine="redis", server=server)
     create_on_server(database)
     try:
         assert _fresh(database).exposure_state == ExposureState.CANNOT_ENFORCE
-        content = developer_client.get(
+        content = team_admin_client.get(
             reverse("database_network", args=["acme", database.slug])
         ).content.decode()
         assert "cannot enforce these settings" in content

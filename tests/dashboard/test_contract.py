@@ -3,7 +3,8 @@
 Anonymous visitors are sent to the login page. A member of another team gets a 404 for anything
 of this team, and the 404 does not name it. A viewer reads every page and gets a 403 on every
 change. A change is a POST: GET on a POST-only route is 405, a POST without a CSRF token is 403,
-a GET changes nothing, and a developer's change is recorded in the activity log. The deploy
+a GET changes nothing, and every change is recorded in the activity log (the lowest role
+each change needs is the role table's, in test_roles). The deploy
 pipelines' API answers 401 without a token and 404 to another application's token. Whatever is
 refused changes nothing: no row, no activity record.
 
@@ -20,11 +21,12 @@ from django.apps import apps
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from connections import linking, tokens
+from connections import linking, teams, tokens
 from connections.models import (
     Activity,
     DeployToken,
     FirewallRule,
+    Invitation,
     Region,
     RegionRange,
     Variable,
@@ -49,6 +51,8 @@ class World:
     secret: str
     sibling_secret: str  # another application of the same team
     stranger_secret: str  # an application of another team, with the same slug
+    invitation: Invitation
+    invitation_secret: str
 
 
 Build = Callable[[World], dict]
@@ -112,6 +116,11 @@ ROUTES: dict[str, Route] = {
     "application_detail": _page(APP),
     "application_networking": _page(APP),
     "application_settings": _page(APP),
+    "application_rename": _change(BOTH, APP, {"name": "Web two"}),
+    "application_restart": _change(POST, APP, {}),
+    "application_delete": _change(
+        BOTH, _fixed({"team": "acme", "app": "blog"}), {"confirm": "blog"}
+    ),
     "application_commands": _change(
         BOTH, APP, {"build_command": "npm ci", "start_command": "npm start"}
     ),
@@ -154,6 +163,7 @@ ROUTES: dict[str, Route] = {
         },
     ),
     "database_detail": _page(_database("main")),
+    "database_rename": _change(BOTH, _database("spare"), {"name": "Spare two"}),
     "database_activity": _page(_database("main")),
     "password_change": _change(BOTH, _database("spare"), {"password": STRONG_PASSWORD}),
     # Its signed token comes from a password change: test_password_change.py replaces copies.
@@ -165,6 +175,23 @@ ROUTES: dict[str, Route] = {
     "database_delete": _change(BOTH, _database("spare"), {"confirm": "spare"}),
     "connection_add_for_database": _change(BOTH, _database("spare"), {"other": "web"}),
     "team_activity": _page(TEAM),
+    # Members and invitations
+    "team_members": _page(TEAM),
+    "invitation_create": _change(BOTH, TEAM, {"role": "developer"}),
+    "invitation_revoke": _change(
+        POST, lambda world: {"team": "acme", "invitation": world.invitation.public_id}, {}
+    ),
+    "member_role": _change(
+        BOTH, _fixed({"team": "acme", "member": "viewer"}), {"role": "developer"}
+    ),
+    "member_remove": _change(BOTH, _fixed({"team": "acme", "member": "viewer"}), {}),
+    # Every member may leave, viewers included: its modal is a page for all of them; leaving
+    # itself (a recorded POST) is tested in test_members.py.
+    "team_leave": Route(GET, Access.MEMBER, TEAM),
+    # The link itself is the credential: a person without an account follows it to sign up.
+    "invitation_accept": Route(
+        BOTH, Access.PUBLIC, lambda world: {"secret": world.invitation_secret}, team=False
+    ),
     # A database's network
     "database_network": _page(_database("ledger")),
     "network_force_tls": _change(BOTH, _database("spare"), {"state": "on"}),
@@ -207,7 +234,9 @@ BUILD_WITH_MIGRATION = "npm ci && npx prisma migrate deploy && npm run build"
 
 @pytest.fixture
 def world(
+    owner,
     developer,
+    viewer,
     outsider,
     other_team,
     region,
@@ -238,7 +267,10 @@ def world(
     _, sibling_secret = tokens.create_token(developer, make_application(slug="blog"), "CI")
     stranger = make_application(team=other_team, slug="web")
     _, stranger_secret = tokens.create_token(outsider, stranger, "CI")
+    invitation, invitation_secret = teams.invite(owner, owner.memberships.get().team, "developer")
     return World(
+        invitation=invitation,
+        invitation_secret=invitation_secret,
         region=region,
         variable=Variable.objects.create(application=web, key="API_SECRET", value="s3cr3t"),
         token=token,
@@ -346,9 +378,9 @@ def test_viewer_reads_every_page(viewer_client, call, name):
 
 
 @pytest.mark.parametrize("name", _names(lambda r: _post_only(r) and r.access is not Access.TOKEN))
-def test_get_on_a_post_only_route_is_405(developer_client, call, name):
+def test_get_on_a_post_only_route_is_405(owner_client, call, name):
     before = _rows()
-    assert call(name)(developer_client, "GET").status_code == 405
+    assert call(name)(owner_client, "GET").status_code == 405
     assert _rows() == before
 
 
@@ -365,18 +397,18 @@ def test_post_without_a_csrf_token_is_403(csrf_client, call, name):
 
 
 @pytest.mark.parametrize("name", _names(lambda r: _signed_in(r) and r.team and "GET" in r.methods))
-def test_get_changes_nothing(developer_client, call, name):
+def test_get_changes_nothing(owner_client, call, name):
     """A GET, even with the data a change would send, only shows."""
     before = _rows()
-    assert call(name)(developer_client, "GET").status_code == 200
+    assert call(name)(owner_client, "GET").status_code == 200
     assert _rows() == before
 
 
 @pytest.mark.parametrize("name", _names(lambda r: r.access is Access.CHANGER and r.recorded))
-def test_a_developers_change_is_recorded(developer_client, call, name):
+def test_every_change_is_recorded(owner_client, call, name):
     """What the refusals above send would have changed something, and it is recorded."""
     records = Activity.objects.count()
-    assert call(name)(developer_client, "POST").status_code < 400
+    assert call(name)(owner_client, "POST").status_code < 400
     assert Activity.objects.count() > records
 
 

@@ -22,34 +22,34 @@ def _post(client, region, **overrides):
     return client.post(URL, data)
 
 
-def test_happy_path_derives_the_identifiers_from_the_slug(developer_client, region):
-    response = _post(developer_client, region)
+def test_happy_path_derives_the_identifiers_from_the_slug(team_admin_client, region):
+    response = _post(team_admin_client, region)
     database = Database.objects.get(slug="shop-db")
     assert response.url == reverse("database_detail", args=["acme", "shop-db"])
     assert re.fullmatch(r"shop_db_[0-9a-f]{6}", database.database_name)
     assert database.username == f"{database.database_name}_user"
 
 
-def test_creation_is_recorded_without_secrets(developer_client, region):
-    _post(developer_client, region, engine="redis", version="7.4")
+def test_creation_is_recorded_without_secrets(team_admin_client, region):
+    _post(team_admin_client, region, engine="redis", version="7.4")
     entry = Activity.objects.get()
     assert entry.verb == "created database"
     assert entry.changes["engine"] == "redis"
 
 
-def test_version_of_another_engine_is_refused_next_to_the_field(developer_client, region):
-    response = _post(developer_client, region, engine="mariadb", version="16")
+def test_version_of_another_engine_is_refused_next_to_the_field(team_admin_client, region):
+    response = _post(team_admin_client, region, engine="mariadb", version="16")
     assert response.context["form"].errors["version"] == ["MariaDB comes in versions 11.4, 10.11."]
     assert not Database.objects.exists()
 
 
-def test_unknown_engine_is_refused(developer_client, region):
-    response = _post(developer_client, region, engine="oracle")
+def test_unknown_engine_is_refused(team_admin_client, region):
+    response = _post(team_admin_client, region, engine="oracle")
     assert "engine" in response.context["form"].errors
 
 
-def test_slug_starting_with_a_digit_gets_a_valid_database_name(developer_client, region):
-    _post(developer_client, region, name="2024 reports")
+def test_slug_starting_with_a_digit_gets_a_valid_database_name(team_admin_client, region):
+    _post(team_admin_client, region, name="2024 reports")
     assert Database.objects.get(slug="2024-reports").database_name.startswith("db_2024_reports_")
 
 

@@ -69,16 +69,18 @@ def test_the_overview_names_connected_apps_that_cannot_reach_it(
 
 
 def test_the_overview_offers_the_same_internet_switch_as_the_network_tab(
-    developer_client, database
+    team_admin_client, database
 ):
-    content = developer_client.get(reverse("database_detail", args=["acme", database.slug])).content
+    content = team_admin_client.get(
+        reverse("database_detail", args=["acme", database.slug])
+    ).content
     switch = reverse("network_internet", args=["acme", database.slug]) + "?state=on"
     assert switch.encode() in content
 
 
-def test_the_overview_switch_obeys_the_force_tls_rule(htmx_client, database):
+def test_the_overview_switch_obeys_the_force_tls_rule(admin_htmx_client, database):
     url = reverse("network_internet", args=["acme", database.slug])
-    htmx_client.post(url, {"state": "on"})
+    admin_htmx_client.post(url, {"state": "on"})
     database.refresh_from_db()
     assert database.internet_access is False
 

@@ -37,31 +37,31 @@ def url(database):
     ],
 )
 def test_a_weak_password_names_every_failed_rule_next_to_the_field(
-    htmx_client, make_database, password, failed
+    admin_htmx_client, make_database, password, failed
 ):
     database = make_database()
-    response = htmx_client.post(url(database), {"password": password})
+    response = admin_htmx_client.post(url(database), {"password": password})
     errors = " ".join(response.context["form"].errors["password"])
     assert all(rule in errors for rule in failed)
     assert Database.objects.get(pk=database.pk).password == database.password
 
 
-def test_an_empty_password_asks_for_one(htmx_client, make_database):
-    response = htmx_client.post(url(make_database()), {"password": ""})
+def test_an_empty_password_asks_for_one(admin_htmx_client, make_database):
+    response = admin_htmx_client.post(url(make_database()), {"password": ""})
     assert "Type a new password, or generate one." in response.context["form"].errors["password"]
 
 
-def test_the_new_password_authenticates_and_the_old_one_no_longer_does(htmx_client, live):
+def test_the_new_password_authenticates_and_the_old_one_no_longer_does(admin_htmx_client, live):
     old = live.password
-    response = htmx_client.post(url(live), {"password": STRONG})
+    response = admin_htmx_client.post(url(live), {"password": STRONG})
     assert b'data-testid="password-changed"' in response.content
     assert Database.objects.get(pk=live.pk).password == STRONG
     assert authenticates(live, STRONG)
     assert not authenticates(live, old)
 
 
-def test_a_generated_password_meets_the_policy_and_is_applied(htmx_client, live):
-    htmx_client.post(url(live), {"generate": "1"})
+def test_a_generated_password_meets_the_policy_and_is_applied(admin_htmx_client, live):
+    admin_htmx_client.post(url(live), {"generate": "1"})
     stored = Database.objects.get(pk=live.pk).password
     assert stored != live.password
     assert credentials_policy_ok(stored)
@@ -75,21 +75,21 @@ def credentials_policy_ok(password: str) -> bool:
 
 
 def test_linked_variables_follow_and_connected_apps_need_a_restart(
-    htmx_client, owner, live, make_application
+    admin_htmx_client, owner, live, make_application
 ):
     app = make_application()
     linking.connect(owner, app, live, linking.proposed_keys())
     app.refresh_from_db()
     type(app).objects.filter(pk=app.pk).update(deployed_environment_version=app.environment_version)
-    response = htmx_client.post(url(live), {"password": STRONG})
+    response = admin_htmx_client.post(url(live), {"password": STRONG})
     app.refresh_from_db()
     assert resolve_environment(app, "runtime")["DB_PASSWORD"] == STRONG
     assert app.needs_restart
     assert app.name in response.content.decode()
 
 
-def test_the_change_is_recorded_without_the_password(htmx_client, live):
-    htmx_client.post(url(live), {"password": STRONG})
+def test_the_change_is_recorded_without_the_password(admin_htmx_client, live):
+    admin_htmx_client.post(url(live), {"password": STRONG})
     entry = Activity.objects.get(verb="changed the password of")
     assert STRONG not in str(entry.changes)
     assert live.password not in str(entry.changes)
@@ -97,7 +97,7 @@ def test_the_change_is_recorded_without_the_password(htmx_client, live):
 
 
 def test_copies_of_the_old_password_are_listed_and_can_be_linked(
-    htmx_client, live, make_application
+    admin_htmx_client, live, make_application
 ):
     from connections.environment import connection_url
 
@@ -105,15 +105,15 @@ def test_copies_of_the_old_password_are_listed_and_can_be_linked(
     plain = Variable.objects.create(application=app, key="PASS_COPY", value=live.password)
     url_copy = Variable.objects.create(application=app, key="URL_COPY", value=connection_url(live))
     inside = Variable.objects.create(application=app, key="MIXED", value=f"x{live.password}y")
-    response = htmx_client.post(url(live), {"password": STRONG})
+    response = admin_htmx_client.post(url(live), {"password": STRONG})
     listed = response.context["copies"]
     assert {copy.variable.key for copy, _ in listed} == {"PASS_COPY", "URL_COPY", "MIXED"}
     tokens = {copy.variable.key: token for copy, token in listed}
     assert next(c for c, _ in listed if c.variable.key == "MIXED").replacement is None
 
     replace = reverse("copy_replace", args=["acme", live.slug])
-    htmx_client.post(replace, {"copy": tokens["PASS_COPY"]})
-    htmx_client.post(replace, {"copy": tokens["URL_COPY"]})
+    admin_htmx_client.post(replace, {"copy": tokens["PASS_COPY"]})
+    admin_htmx_client.post(replace, {"copy": tokens["URL_COPY"]})
     plain.refresh_from_db()
     url_copy.refresh_from_db()
     inside.refresh_from_db()
@@ -124,36 +124,36 @@ def test_copies_of_the_old_password_are_listed_and_can_be_linked(
     assert inside.value == f"x{live.password}y"
 
 
-def test_a_tampered_copy_token_is_404(developer_client, make_database):
+def test_a_tampered_copy_token_is_404(team_admin_client, make_database):
     database = make_database()
     replace = reverse("copy_replace", args=["acme", database.slug])
-    assert developer_client.post(replace, {"copy": "forged"}).status_code == 404
+    assert team_admin_client.post(replace, {"copy": "forged"}).status_code == 404
 
 
 class TestFaults:
     """Whatever fails, the server and the dashboard agree afterwards, and the user is told."""
 
-    def test_the_server_refuses(self, htmx_client, live):
+    def test_the_server_refuses(self, admin_htmx_client, live):
         old = live.password
         engine_for(live.server).drop(live)  # the user vanished behind the dashboard's back
-        response = htmx_client.post(url(live), {"password": STRONG})
+        response = admin_htmx_client.post(url(live), {"password": STRONG})
         assert "Nothing was changed. The server refused" in response.content.decode()
         assert Database.objects.get(pk=live.pk).password == old
         create_on_server(live, old)  # for the fixture's teardown
 
-    def test_the_server_is_down(self, htmx_client, live):
+    def test_the_server_is_down(self, admin_htmx_client, live):
         old, server = live.password, live.server
         real_url = server.admin_url
         server.admin_url = real_url.replace(f":{server.internal_port}", ":1", 1)
         server.save()
-        response = htmx_client.post(url(live), {"password": STRONG})
+        response = admin_htmx_client.post(url(live), {"password": STRONG})
         assert "Nothing was changed. Cannot reach the server" in response.content.decode()
         assert Database.objects.get(pk=live.pk).password == old
         server.admin_url = real_url
         server.save()
         assert authenticates(live, old)
 
-    def test_saving_fails_after_the_server_changed(self, htmx_client, live, monkeypatch):
+    def test_saving_fails_after_the_server_changed(self, admin_htmx_client, live, monkeypatch):
         old = live.password
         real_save = Database.save
 
@@ -163,7 +163,7 @@ class TestFaults:
             return real_save(self, *args, **kwargs)
 
         monkeypatch.setattr(Database, "save", failing_save)
-        response = htmx_client.post(url(live), {"password": STRONG})
+        response = admin_htmx_client.post(url(live), {"password": STRONG})
         assert "the old one was put back on the server" in response.content.decode()
         assert Database.objects.get(pk=live.pk).password == old
         assert authenticates(live, old)
@@ -214,14 +214,16 @@ def test_two_concurrent_changes_cannot_interleave(
         db_connection.close()
 
 
-def test_a_copy_edited_since_it_was_found_is_not_overwritten(htmx_client, live, make_application):
+def test_a_copy_edited_since_it_was_found_is_not_overwritten(
+    admin_htmx_client, live, make_application
+):
     copy = Variable.objects.create(application=make_application(), key="PW", value=live.password)
-    response = htmx_client.post(url(live), {"password": STRONG})
+    response = admin_htmx_client.post(url(live), {"password": STRONG})
     (token,) = [token for _, token in response.context["copies"]]
     copy.value = "edited by hand meanwhile"
     copy.save()
     replace = reverse("copy_replace", args=["acme", live.slug])
-    answer = htmx_client.post(replace, {"copy": token}).content.decode()
+    answer = admin_htmx_client.post(replace, {"copy": token}).content.decode()
     copy.refresh_from_db()
     assert "changed since" in answer
     assert copy.value == "edited by hand meanwhile"

@@ -44,9 +44,9 @@ def pinned_names(monkeypatch):
 
 
 def test_creating_creates_the_database_on_a_server_of_its_engine_and_region(
-    developer_client, pg, region
+    team_admin_client, pg, region
 ):
-    _, slug = _create(developer_client, region)
+    _, slug = _create(team_admin_client, region)
     database = Database.objects.get(slug=slug)
     engine = engine_for(pg)
     try:
@@ -57,14 +57,14 @@ def test_creating_creates_the_database_on_a_server_of_its_engine_and_region(
         engine.drop(database)
 
 
-def test_a_server_refusal_records_nothing_and_says_why(developer_client, pg, region, pinned_names):
+def test_a_server_refusal_records_nothing_and_says_why(team_admin_client, pg, region, pinned_names):
     slug = f"t{secrets.token_hex(4)}"
     # The role already exists on the server (created behind the dashboard's back).
     ghost = Database(slug=slug, region=region)  # never saved: it only carries the names
     ghost.derive_identifiers()
     engine_for(pg).create(ghost, "Ghost-passw0rd!")
     try:
-        response, _ = _create(developer_client, region, slug=slug)
+        response, _ = _create(team_admin_client, region, slug=slug)
         errors = response.context["form"].non_field_errors()
         assert "The database was not created" in errors[0]
         assert "already exists" in errors[0]
@@ -74,17 +74,17 @@ def test_a_server_refusal_records_nothing_and_says_why(developer_client, pg, reg
         engine_for(pg).drop(ghost)
 
 
-def test_without_a_server_the_database_is_recorded_as_not_provisioned(developer_client, region):
-    _, slug = _create(developer_client, region, engine="redis", version="7.4")
+def test_without_a_server_the_database_is_recorded_as_not_provisioned(team_admin_client, region):
+    _, slug = _create(team_admin_client, region, engine="redis", version="7.4")
     database = Database.objects.get(slug=slug)
-    page = developer_client.get(reverse("database_detail", args=["acme", slug]))
+    page = team_admin_client.get(reverse("database_detail", args=["acme", slug]))
     assert database.server is None
     assert b'data-testid="not-provisioned"' in page.content
     assert b"Test connection" not in page.content
 
 
 def test_if_saving_fails_after_the_server_created_it_the_server_copy_is_dropped(
-    developer_client, pg, region, monkeypatch, pinned_names
+    team_admin_client, pg, region, monkeypatch, pinned_names
 ):
     slug = f"t{secrets.token_hex(4)}"
 
@@ -94,7 +94,7 @@ def test_if_saving_fails_after_the_server_created_it_the_server_copy_is_dropped(
     with monkeypatch.context() as patched:
         patched.setattr(Database, "save", broken_save)
         with pytest.raises(RuntimeError):
-            _create(developer_client, region, slug=slug)
+            _create(team_admin_client, region, slug=slug)
     ghost = Database(slug=slug, region=region, server=pg)
     ghost.derive_identifiers()
     assert not engine_for(pg).probe(ghost, "whatever").ok
@@ -104,39 +104,39 @@ def test_if_saving_fails_after_the_server_created_it_the_server_copy_is_dropped(
 
 class TestDelete:
     @pytest.fixture
-    def live(self, developer_client, pg, region):
-        _, slug = _create(developer_client, region)
+    def live(self, team_admin_client, pg, region):
+        _, slug = _create(team_admin_client, region)
         return Database.objects.get(slug=slug)
 
     def url(self, database):
         return reverse("database_delete", args=["acme", database.slug])
 
-    def test_the_wrong_name_deletes_nothing(self, htmx_client, live):
-        response = htmx_client.post(self.url(live), {"confirm": "nope"})
+    def test_the_wrong_name_deletes_nothing(self, admin_htmx_client, live):
+        response = admin_htmx_client.post(self.url(live), {"confirm": "nope"})
         assert f"Type {live.slug} exactly" in response.content.decode()
         assert Database.objects.filter(pk=live.pk).exists()
         assert engine_for(live.server).probe(live, live.password).ok
         engine_for(live.server).drop(live)
 
     def test_the_typed_name_drops_it_on_the_server_and_bumps_connected_apps(
-        self, htmx_client, owner, live, make_application
+        self, admin_htmx_client, owner, live, make_application
     ):
         app = make_application()
         linking.connect(owner, app, live, linking.proposed_keys())
         before = type(app).objects.get(pk=app.pk).environment_version
-        response = htmx_client.post(self.url(live), {"confirm": live.slug})
+        response = admin_htmx_client.post(self.url(live), {"confirm": live.slug})
         assert response.headers["HX-Redirect"] == reverse("database_list", args=["acme"])
         assert not Database.objects.filter(pk=live.pk).exists()
         assert not engine_for(live.server).probe(live, live.password).ok
         assert type(app).objects.get(pk=app.pk).environment_version == before + 1
         assert Activity.objects.filter(verb="deleted database").exists()
 
-    def test_an_unreachable_server_deletes_nothing(self, htmx_client, live):
+    def test_an_unreachable_server_deletes_nothing(self, admin_htmx_client, live):
         server = live.server
         real_url = server.admin_url
         server.admin_url = "postgresql://admin:x@127.0.0.1:1/postgres"
         server.save()
-        response = htmx_client.post(self.url(live), {"confirm": live.slug})
+        response = admin_htmx_client.post(self.url(live), {"confirm": live.slug})
         assert "Nothing was deleted" in response.content.decode()
         assert Database.objects.filter(pk=live.pk).exists()
         server.admin_url = real_url
