@@ -92,7 +92,7 @@ class FirewallRule(models.Model):
     @property
     def source(self) -> str:
         """What the rule allows, in a few words."""
-        return f"{self.region.name} region" if self.is_managed else self.network
+        return f"{self.region.name} region" if self.region is not None else self.network
 
     @cached_property
     def ip_network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
