@@ -3,10 +3,14 @@ the dashboard changes (applications, databases, connections, variables, firewall
 they may read here but change only through the dashboard, so that each change is recorded and
 applied where it must be; deploy tokens, which they may revoke. Secrets are never shown."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from connections import enforcement, network, servers, tokens
@@ -28,6 +32,13 @@ from connections.models import (
 )
 
 
+def _operator(request: HttpRequest) -> User:
+    """The signed-in operator: the admin site lets no one else reach a ModelAdmin."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied("Sign in to the admin site first.")
+    return request.user
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For rows that change only through the dashboard, where each change is applied where it
     must be and recorded: operators may read them here, never add, edit or delete."""
@@ -35,10 +46,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -136,8 +147,9 @@ class DatabaseServerForm(forms.ModelForm):
             return self.instance.admin_url
         raise forms.ValidationError("A new server needs its admin connection URL.")
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         url, engine = cleaned.get("admin_url"), cleaned.get("engine")
         if url and engine:
             problem = admin_url_problem(url, engine)
@@ -146,7 +158,7 @@ class DatabaseServerForm(forms.ModelForm):
         if not self.errors:
             # Connect before saving: a server that cannot be reached, or that is another
             # engine than the one chosen, is never registered.
-            candidate = DatabaseServer(admin_url=url, engine=engine)
+            candidate = DatabaseServer(admin_url=cleaned["admin_url"], engine=cleaned["engine"])
             try:
                 self.report = servers.inspect(candidate)
             except servers.ServerRefused as refusal:
@@ -240,23 +252,27 @@ class RegionRangeAdmin(admin.ModelAdmin):
     # A rule may now reach beyond the platform, or no longer: recompute every exposure.
     @transaction.atomic
     def save_model(
-        self, request: HttpRequest, obj: RegionRange, form: object, change: bool
+        self,
+        request: HttpRequest,
+        obj: RegionRange,
+        form: forms.ModelForm[RegionRange],
+        change: bool,
     ) -> None:
         super().save_model(request, obj, form, change)
-        network.resync_internet_access(request.user)
+        network.resync_internet_access(_operator(request))
         enforcement.enforce_region(obj.region)
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: RegionRange) -> None:
         super().delete_model(request, obj)
-        network.resync_internet_access(request.user)
+        network.resync_internet_access(_operator(request))
         enforcement.enforce_region(obj.region)
 
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         regions = {item.region for item in queryset.select_related("region")}
         super().delete_queryset(request, queryset)
-        network.resync_internet_access(request.user)
+        network.resync_internet_access(_operator(request))
         for region in regions:
             enforcement.enforce_region(region)
 
@@ -309,12 +325,12 @@ class VariableAdmin(ReadOnlyAdmin):
     list_filter = ["build", "runtime", "external"]
     search_fields = ["key", "application__slug", "application__team__name"]
     list_select_related = ["application", "connection__database"]
-    fields = ["key", "application", "build", "runtime", "linked_to"]
-    readonly_fields = fields
+    readonly_fields = ("key", "application", "build", "runtime", "linked_to")
+    fields = readonly_fields
 
     @admin.display(description="Linked to")
     def linked_to(self, variable: Variable) -> str:
-        if not variable.is_linked:
+        if variable.connection is None:
             return "—"
         side = "external" if variable.external else "internal"
         return f"{variable.connection.database} · {variable.linked_field} ({side})"
@@ -327,16 +343,16 @@ class DeployTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "application", "created_by", "created_at", "last_used_at"]
     search_fields = ["name", "prefix", "application__slug"]
     list_select_related = ["application", "created_by"]
-    fields = ["name", "prefix", "application", "created_by", "created_at", "last_used_at"]
-    readonly_fields = fields
+    readonly_fields = ("name", "prefix", "application", "created_by", "created_at", "last_used_at")
+    fields = readonly_fields
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     # Revoking from here is recorded in the team's activity like revoking from the dashboard.
     def delete_model(self, request: HttpRequest, obj: DeployToken) -> None:
-        tokens.revoke_token(request.user, obj)
+        tokens.revoke_token(_operator(request), obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DeployToken]) -> None:
         for token in queryset.select_related("application__team"):
-            tokens.revoke_token(request.user, token)
+            tokens.revoke_token(_operator(request), token)

@@ -6,6 +6,7 @@ new key goes first and the old ones stay until every token has been re-saved.
 """
 
 from functools import cache
+from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
@@ -53,6 +54,6 @@ class EncryptedTextField(models.TextField):
     ) -> str | None:
         return None if value is None else decrypt(value)
 
-    def get_prep_value(self, value: object) -> str | None:
-        value = super().get_prep_value(value)
-        return None if value is None else encrypt(value)
+    def get_prep_value(self, value: Any) -> str | None:
+        prepared: str | None = super().get_prep_value(value)
+        return None if prepared is None else encrypt(prepared)

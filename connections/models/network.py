@@ -97,3 +97,10 @@ class FirewallRule(models.Model):
     @cached_property
     def ip_network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return None if self.is_managed else ipaddress.ip_network(self.network)
+
+    @property
+    def cidr(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        """The range a CIDR rule admits; a managed rule has none (its region's ranges apply)."""
+        if self.ip_network is None:
+            raise ValueError(f"{self} is a managed rule: it has no CIDR of its own.")
+        return self.ip_network

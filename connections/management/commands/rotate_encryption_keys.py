@@ -27,7 +27,7 @@ class Command(BaseCommand):
             if not fields:
                 continue
             with transaction.atomic():
-                rows = list(model.objects.only("pk", *fields))
+                rows = list(model._default_manager.only("pk", *fields))
                 # Reading decrypted with any key; saving encrypts with the first one.
-                model.objects.bulk_update(rows, fields, batch_size=BATCH)
+                model._default_manager.bulk_update(rows, fields, batch_size=BATCH)
             self.stdout.write(f"{model._meta.label}: {len(rows)} rows, {', '.join(fields)}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -335,7 +335,7 @@ class Command(BaseCommand):
         server = provisioning.server_for(engine, region)
         return servers.offered_version(server) if server else preferred
 
-    def _connect(self, owner: AbstractBaseUser, team: Team) -> None:
+    def _connect(self, owner: User, team: Team) -> None:
         apps = {app.slug: app for app in team.applications.all()}
         databases = {db.slug: db for db in team.databases.all()}
         for app, db, prefix in CONNECTIONS:
