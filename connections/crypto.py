@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Expression
 
 
 @cache
@@ -50,7 +52,7 @@ class EncryptedTextField(models.TextField):
     """
 
     def from_db_value(
-        self, value: str | None, expression: object, connection: object
+        self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper
     ) -> str | None:
         return None if value is None else decrypt(value)
 

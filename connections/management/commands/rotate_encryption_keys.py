@@ -5,6 +5,8 @@ this command, then drop the old keys. Every model's encrypted columns are found 
 class, so secrets added later need nothing here.
 """
 
+from typing import Any
+
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -17,7 +19,7 @@ BATCH = 500
 class Command(BaseCommand):
     help = "Re-encrypt every stored secret with the first key of FIELD_ENCRYPTION_KEYS."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
         for model in apps.get_models():
             fields = [
                 field.name
