@@ -4,7 +4,7 @@ called by the domain function that makes the change, never by a view or a comman
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from connections.models import Activity, ActivityKind, Team
@@ -23,7 +23,7 @@ def _check_no_secret(changes: Mapping[str, Any], path: str = "") -> None:
 
 
 def record(
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     team: Team,
     kind: ActivityKind,
     target: models.Model | None = None,
@@ -43,7 +43,7 @@ def record(
         actor=actor,
         actor_name=actor.get_username() if actor is not None else "system",
         verb=kind.value,
-        target_type=target._meta.model_name if target is not None else "",
+        target_type=(target._meta.model_name or "") if target is not None else "",
         target_id=target.pk if target is not None else None,
         target_label=str(target) if target is not None else "",
         changes=changes,

@@ -4,10 +4,14 @@ they may read here but change only through the dashboard, so that each change is
 applied where it must be; deploy tokens and invitations, which they may revoke.
 Secrets are never shown."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
 from connections import enforcement, network, servers, teams, tokens
@@ -30,6 +34,13 @@ from connections.models import (
 )
 
 
+def _operator(request: HttpRequest) -> User:
+    """The signed-in operator: the admin site lets no one else reach a ModelAdmin."""
+    if not isinstance(request.user, User):
+        raise PermissionDenied("Sign in to the admin site first.")
+    return request.user
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For rows that change only through the dashboard, where each change is applied where it
     must be and recorded: operators may read them here, never add, edit or delete."""
@@ -37,10 +48,10 @@ class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -138,8 +149,9 @@ class DatabaseServerForm(forms.ModelForm):
             return self.instance.admin_url
         raise forms.ValidationError("A new server needs its admin connection URL.")
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         url, engine = cleaned.get("admin_url"), cleaned.get("engine")
         if url and engine:
             problem = admin_url_problem(url, engine)
@@ -148,7 +160,7 @@ class DatabaseServerForm(forms.ModelForm):
         if not self.errors:
             # Connect before saving: a server that cannot be reached, or that is another
             # engine than the one chosen, is never registered.
-            candidate = DatabaseServer(admin_url=url, engine=engine)
+            candidate = DatabaseServer(admin_url=cleaned["admin_url"], engine=cleaned["engine"])
             try:
                 self.report = servers.inspect(candidate)
             except servers.ServerRefused as refusal:
@@ -242,23 +254,27 @@ class RegionRangeAdmin(admin.ModelAdmin):
     # A rule may now reach beyond the platform, or no longer: recompute every exposure.
     @transaction.atomic
     def save_model(
-        self, request: HttpRequest, obj: RegionRange, form: object, change: bool
+        self,
+        request: HttpRequest,
+        obj: RegionRange,
+        form: forms.ModelForm[RegionRange],
+        change: bool,
     ) -> None:
         super().save_model(request, obj, form, change)
-        network.resync_internet_access(request.user)
+        network.resync_internet_access(_operator(request))
         enforcement.enforce_region(obj.region)
 
     @transaction.atomic
     def delete_model(self, request: HttpRequest, obj: RegionRange) -> None:
         super().delete_model(request, obj)
-        network.resync_internet_access(request.user)
+        network.resync_internet_access(_operator(request))
         enforcement.enforce_region(obj.region)
 
     @transaction.atomic
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
         regions = {item.region for item in queryset.select_related("region")}
         super().delete_queryset(request, queryset)
-        network.resync_internet_access(request.user)
+        network.resync_internet_access(_operator(request))
         for region in regions:
             enforcement.enforce_region(region)
 
@@ -311,12 +327,12 @@ class VariableAdmin(ReadOnlyAdmin):
     list_filter = ["build", "runtime", "external"]
     search_fields = ["key", "application__slug", "application__team__name"]
     list_select_related = ["application", "connection__database"]
-    fields = ["key", "application", "build", "runtime", "linked_to"]
-    readonly_fields = fields
+    readonly_fields = ("key", "application", "build", "runtime", "linked_to")
+    fields = readonly_fields
 
     @admin.display(description="Linked to")
     def linked_to(self, variable: Variable) -> str:
-        if not variable.is_linked:
+        if variable.connection is None:
             return "—"
         side = "external" if variable.external else "internal"
         return f"{variable.connection.database} · {variable.linked_field} ({side})"
@@ -329,19 +345,19 @@ class DeployTokenAdmin(admin.ModelAdmin):
     list_display = ["name", "prefix", "application", "created_by", "created_at", "last_used_at"]
     search_fields = ["name", "prefix", "application__slug"]
     list_select_related = ["application", "created_by"]
-    fields = ["name", "prefix", "application", "created_by", "created_at", "last_used_at"]
-    readonly_fields = fields
+    readonly_fields = ("name", "prefix", "application", "created_by", "created_at", "last_used_at")
+    fields = readonly_fields
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     # Revoking from here is recorded in the team's activity like revoking from the dashboard.
     def delete_model(self, request: HttpRequest, obj: DeployToken) -> None:
-        tokens.revoke_token(request.user, obj)
+        tokens.revoke_token(_operator(request), obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[DeployToken]) -> None:
         for token in queryset.select_related("application__team"):
-            tokens.revoke_token(request.user, token)
+            tokens.revoke_token(_operator(request), token)
 
 
 @admin.register(Invitation)
@@ -352,15 +368,15 @@ class InvitationAdmin(admin.ModelAdmin):
     list_filter = ["role"]
     search_fields = ["team__slug", "note"]
     list_select_related = ["team", "created_by", "accepted_by"]
-    fields = list_display
+    fields = ("team", "role", "note", "created_by", "created_at", "expires_at", "accepted_by")
     readonly_fields = fields
 
-    def has_add_permission(self, request: object) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def delete_model(self, request: HttpRequest, obj: Invitation) -> None:
-        teams.revoke_invitation(request.user, obj)
+        teams.revoke_invitation(_operator(request), obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Invitation]) -> None:
         for invitation in queryset.select_related("team"):
-            teams.revoke_invitation(request.user, invitation)
+            teams.revoke_invitation(_operator(request), invitation)

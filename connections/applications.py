@@ -5,7 +5,7 @@ Each function takes the actor, changes one thing in one transaction, marks the e
 alters as needing a restart, and records it.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from connections import activity
@@ -19,7 +19,7 @@ COMMANDS = ("build_command", "start_command")
 
 
 @transaction.atomic
-def create_application(actor: AbstractBaseUser, application: Application) -> Application:
+def create_application(actor: User, application: Application) -> Application:
     """Save a new application (already validated) and record its region and port."""
     application.save()
     activity.record(
@@ -35,7 +35,7 @@ def create_application(actor: AbstractBaseUser, application: Application) -> App
 
 @transaction.atomic
 def change_commands(
-    actor: AbstractBaseUser, application: Application, build_command: str, start_command: str
+    actor: User, application: Application, build_command: str, start_command: str
 ) -> list[str]:
     """Set the build and start commands; record, and return, which of them changed."""
     lock(application, *COMMANDS)
@@ -53,7 +53,7 @@ def change_commands(
 
 
 @transaction.atomic
-def change_port(actor: AbstractBaseUser, application: Application, port: int) -> bool:
+def change_port(actor: User, application: Application, port: int) -> bool:
     """Set the application's internal port (and so ``PORT``); returns whether it changed."""
     old = lock(application, "internal_port").internal_port
     if port == old:
@@ -68,7 +68,7 @@ def change_port(actor: AbstractBaseUser, application: Application, port: int) ->
 
 
 @transaction.atomic
-def move_steps_to_start(actor: AbstractBaseUser, application: Application, plan: MovePlan) -> None:
+def move_steps_to_start(actor: User, application: Application, plan: MovePlan) -> None:
     """Apply a previewed plan: the database steps leave the build for the start command."""
     application.build_command = plan.build_command
     application.start_command = plan.start_command
@@ -99,7 +99,7 @@ def record_deployment(token: DeployToken, version: int) -> Application:
 
 
 @transaction.atomic
-def mark_restarted(actor: AbstractBaseUser, application: Application) -> bool:
+def mark_restarted(actor: User, application: Application) -> bool:
     """Record that the application was restarted with its current environment, as a deploy
     pipeline's report would; returns whether it needed it."""
     lock(application, "environment_version", "deployed_environment_version")

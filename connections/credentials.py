@@ -13,7 +13,7 @@ from copy import copy
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from connections import activity
@@ -21,7 +21,7 @@ from connections.engines import ClientTarget, EngineError, engine_for
 from connections.environment import bump_environments, connection_url, endpoint
 from connections.errors import Refused
 from connections.locking import Busy, lock
-from connections.models import ActivityKind, Application, Database, Engine, Variable
+from connections.models import ActivityKind, Application, Database, DatabaseServer, Engine, Variable
 from connections.network import reachable_from_internet
 
 logger = logging.getLogger(__name__)
@@ -54,15 +54,13 @@ class PasswordChange:
     copies: list[CopiedPassword] = field(default_factory=list)
 
 
-def change_password(
-    actor: AbstractBaseUser, database: Database, new_password: str
-) -> PasswordChange:
+def change_password(actor: User, database: Database, new_password: str) -> PasswordChange:
     """Apply ``new_password`` on the server, then store it; never one without the other.
 
     Raises :class:`PasswordChangeFailed` when the server refuses or cannot be reached, or when
     storing failed (the old password is then back on the server).
     """
-    applied_on: Database | None = None
+    applied_on: tuple[Database, DatabaseServer] | None = None
     old_password = ""
     try:
         with transaction.atomic():
@@ -75,7 +73,7 @@ def change_password(
             old_password = current.password
             if current.server is not None:
                 engine_for(current.server).set_password(current, new_password)
-                applied_on = current
+                applied_on = current, current.server
             current.password = new_password
             current.save(update_fields=["password", "updated_at"])
             affected = bump_environments(current.team, databases=[current])
@@ -94,7 +92,7 @@ def change_password(
     except Exception:
         if applied_on is None:
             raise
-        _put_back(applied_on, old_password)
+        _put_back(*applied_on, old_password)
         raise PasswordChangeFailed(
             "Nothing was changed: the dashboard could not store the new password, so the old "
             "one was put back on the server."
@@ -113,16 +111,16 @@ def change_password(
     )
 
 
-def _put_back(database: Database, old_password: str) -> None:
+def _put_back(database: Database, server: DatabaseServer, old_password: str) -> None:
     try:
-        engine_for(database.server).set_password(database, old_password)
+        engine_for(server).set_password(database, old_password)
     except EngineError:
         # The one case where server and dashboard disagree: say so loudly to the operators.
         logger.critical(
             "Could not restore the previous password of database %s on server %s after a "
             "failed save; the server now holds a password the dashboard does not know.",
             database.pk,
-            database.server.name,
+            server.name,
         )
         raise
 
@@ -158,9 +156,7 @@ class Credentials:
 
 
 @transaction.atomic
-def reveal_credentials(
-    actor: AbstractBaseUser, database: Database, *, external: bool
-) -> Credentials:
+def reveal_credentials(actor: User, database: Database, *, external: bool) -> Credentials:
     """The password, the connection URL and the client command of the internal (or external)
     connection, recorded as revealed by ``actor``.
 

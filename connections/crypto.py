@@ -6,12 +6,15 @@ new key goes first and the old ones stay until every token has been re-saved.
 """
 
 from functools import cache
+from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Expression
 
 
 @cache
@@ -49,10 +52,10 @@ class EncryptedTextField(models.TextField):
     """
 
     def from_db_value(
-        self, value: str | None, expression: object, connection: object
+        self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper
     ) -> str | None:
         return None if value is None else decrypt(value)
 
-    def get_prep_value(self, value: object) -> str | None:
-        value = super().get_prep_value(value)
-        return None if value is None else encrypt(value)
+    def get_prep_value(self, value: Any) -> str | None:
+        prepared: str | None = super().get_prep_value(value)
+        return None if prepared is None else encrypt(prepared)

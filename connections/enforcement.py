@@ -107,7 +107,13 @@ def _refresh(database: Database, targets: Iterable[Database]) -> ExposureState:
 
 
 def _record(database: Database, state: ExposureState, problem: str) -> None:
-    if state == ExposureState.APPLIED and database.force_tls and not database.server.supports_tls:
+    server = database.server
+    if (
+        state == ExposureState.APPLIED
+        and database.force_tls
+        and server is not None
+        and not server.supports_tls
+    ):
         state, problem = ExposureState.CANNOT_ENFORCE, NO_TLS
     database.exposure_state = state
     database.exposure_problem = problem

@@ -113,7 +113,7 @@ class TeamEnvironments:
         for variable in Variable.objects.filter(application__team=team).select_related(
             "connection"
         ):
-            if variable.connection_id is not None:
+            if variable.connection is not None:
                 variable.connection.database = self._database_by_id(variable.connection.database_id)
             self._variables[variable.application_id].append(variable)
 
@@ -151,7 +151,7 @@ class TeamEnvironments:
         if frame in stack:
             path = " → ".join(str(f) for f in (*stack[stack.index(frame) :], frame))
             raise UnresolvedEnvironment(f"References go round in a circle: {path}.")
-        if variable.is_linked:
+        if variable.connection is not None:
             database = variable.connection.database
             return linked_value(database, variable.linked_field, external=variable.external)
         if frame not in self._resolved:
@@ -211,7 +211,7 @@ class TeamEnvironments:
         affected = {app.pk for app in applications}
         for application in self.applications.values():
             if any(
-                v.is_linked and v.connection.database_id in database_ids
+                v.connection is not None and v.connection.database_id in database_ids
                 for v in self._variables[application.pk]
             ):
                 affected.add(application.pk)

@@ -6,7 +6,7 @@ its slug, so a rename only changes what people read.
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from connections import activity, linking
@@ -43,7 +43,7 @@ def references_to(resource: Application | Database) -> list[Reference]:
 
 
 @transaction.atomic
-def rename(actor: AbstractBaseUser, resource: Application | Database, name: str) -> bool:
+def rename(actor: User, resource: Application | Database, name: str) -> bool:
     """Give an application or a database another name (its slug stays); returns whether the name
     changed."""
     old = lock(resource, "name").name
@@ -61,7 +61,7 @@ def rename(actor: AbstractBaseUser, resource: Application | Database, name: str)
 
 
 @transaction.atomic
-def delete_application(actor: AbstractBaseUser, application: Application) -> None:
+def delete_application(actor: User, application: Application) -> None:
     """Delete an application: its connections go first (each recorded, their credentials with
     them), then its variables and deploy tokens. Applications that referenced it are marked as
     needing a restart: their environment no longer resolves."""

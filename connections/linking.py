@@ -3,7 +3,7 @@
 import re
 from collections.abc import Mapping
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from connections import activity
@@ -62,7 +62,7 @@ def clashing_keys(application: Application, keys: list[str], phase: str) -> set[
     return set(existing.values_list("key", flat=True))
 
 
-def _link(connection: Connection, keys: Mapping[str, str], *, external: bool) -> None:
+def _link(connection: Connection, keys: Mapping[LinkedField, str], *, external: bool) -> None:
     """Variables of the connection's application linked to its database: internal details at
     runtime, or external details for the build."""
     Variable.objects.bulk_create(
@@ -81,7 +81,7 @@ def _link(connection: Connection, keys: Mapping[str, str], *, external: bool) ->
 
 @transaction.atomic
 def connect(
-    actor: AbstractBaseUser,
+    actor: User,
     application: Application,
     database: Database,
     keys: Mapping[LinkedField, str] | None,
@@ -106,7 +106,7 @@ def connect(
 
 
 @transaction.atomic
-def disconnect(actor: AbstractBaseUser, connection: Connection) -> list[str]:
+def disconnect(actor: User, connection: Connection) -> list[str]:
     """Remove the connection and the variables it injected; return their keys."""
     application, database = connection.application, connection.database
     keys = sorted(connection.variables.values_list("key", flat=True))
@@ -124,7 +124,7 @@ def disconnect(actor: AbstractBaseUser, connection: Connection) -> list[str]:
 
 
 @transaction.atomic
-def add_external_build_variables(actor: AbstractBaseUser, connection: Connection) -> list[str]:
+def add_external_build_variables(actor: User, connection: Connection) -> list[str]:
     """Give the build the same keys as the connection's runtime variables, linked to the
     database's external details: the second way out for a build step that needs the database.
 
@@ -136,8 +136,10 @@ def add_external_build_variables(actor: AbstractBaseUser, connection: Connection
         raise ConnectionRefused(
             f"{database.name} has external connections off. Turn them on in its Network tab first."
         )
-    runtime = {v.linked_field: v.key for v in connection.variables.filter(external=False)}
-    keys = runtime or {field.value: key for field, key in proposed_keys().items()}
+    runtime = {
+        LinkedField(v.linked_field): v.key for v in connection.variables.filter(external=False)
+    }
+    keys = runtime or proposed_keys()
     taken = clashing_keys(application, list(keys.values()), "build")
     if taken:
         raise ConnectionRefused(

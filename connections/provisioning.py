@@ -8,7 +8,7 @@ version as the one asked for; where the region has no server of its engine at al
 recorded as not provisioned, says what is missing, and can be provisioned later.
 """
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
 
@@ -78,7 +78,7 @@ def provisionable(database: Database) -> bool:
         return False
 
 
-def create_database(actor: AbstractBaseUser, database: Database) -> Database:
+def create_database(actor: User, database: Database) -> Database:
     """Create ``database`` (validated, unsaved) on a compatible server of its region, save and
     record it, and apply its exposure there. Without any server of its engine in the region, it
     is saved and recorded as not provisioned.
@@ -104,7 +104,7 @@ def create_database(actor: AbstractBaseUser, database: Database) -> Database:
     return database
 
 
-def provision(actor: AbstractBaseUser, database: Database) -> Database:
+def provision(actor: User, database: Database) -> Database:
     """Create a database recorded as not provisioned on a server registered since, and record
     that it was.
 
@@ -126,7 +126,7 @@ def provision(actor: AbstractBaseUser, database: Database) -> Database:
     return database
 
 
-def _place(actor: AbstractBaseUser, database: Database, kind: ActivityKind, **changes: str) -> None:
+def _place(actor: User, database: Database, kind: ActivityKind, **changes: str) -> None:
     """Create ``database`` on its server (if it has one), then save and record it in one
     transaction, dropping the server copy again if that fails; then apply its exposure."""
     engine = engine_for(database.server) if database.server is not None else None
@@ -145,7 +145,7 @@ def _place(actor: AbstractBaseUser, database: Database, kind: ActivityKind, **ch
 
 
 @transaction.atomic
-def delete_database(actor: AbstractBaseUser, database: Database) -> None:
+def delete_database(actor: User, database: Database) -> None:
     """Drop the database on its server, then forget it (and, by cascade, its connections and
     their variables); the apps that used it need a restart. Once that is committed, a server
     that keeps one access file for all its databases is told it left.

@@ -167,7 +167,9 @@ def check_servers_periodically(reschedule: bool = True) -> dict[str, str]:
     It schedules its next run itself, so one enqueued run (``manage.py check_servers
     --schedule``, which ``demo`` runs) keeps it going.
     """
-    results = {server.name: check_server(server).health for server in DatabaseServer.objects.all()}
+    results = {
+        server.name: check_server(server).health.value for server in DatabaseServer.objects.all()
+    }
     if reschedule:
         check_servers_periodically.using(run_after=timezone.now() + DRIFT_CHECK_EVERY).enqueue()
     return results

@@ -9,7 +9,7 @@ import secrets
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -26,7 +26,7 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def _role_of(actor: AbstractBaseUser, team: Team) -> Role:
+def _role_of(actor: User, team: Team) -> Role:
     membership = Membership.objects.filter(team=team, user_id=actor.pk).first()
     if membership is None:
         raise Refused("Only members of the team may do that.")
@@ -59,9 +59,7 @@ def pending_invitations(team: Team) -> QuerySet[Invitation]:
 
 
 @transaction.atomic
-def invite(
-    actor: AbstractBaseUser, team: Team, role: str, note: str = ""
-) -> tuple[Invitation, str]:
+def invite(actor: User, team: Team, role: str, note: str = "") -> tuple[Invitation, str]:
     """Create an invitation to ``team`` with ``role``; return it with its secret, which is part
     of the link and never shown again. It expires after :data:`INVITATION_LIFETIME`."""
     _check_may_manage(_role_of(actor, team), role)
@@ -79,7 +77,7 @@ def invite(
 
 
 @transaction.atomic
-def revoke_invitation(actor: AbstractBaseUser, invitation: Invitation) -> None:
+def revoke_invitation(actor: User, invitation: Invitation) -> None:
     """Delete an invitation: its link stops working."""
     invitation.delete()
     team, role = invitation.team, invitation.role
@@ -94,7 +92,7 @@ def find_invitation(secret: str) -> Invitation | None:
 
 
 @transaction.atomic
-def accept_invitation(user: AbstractBaseUser, invitation: Invitation) -> Membership:
+def accept_invitation(user: User, invitation: Invitation) -> Membership:
     """Make ``user`` a member with the invitation's role; the invitation is then used up."""
     gone = Refused("This invitation has been used, revoked or has expired.")
     try:
@@ -122,7 +120,7 @@ def join_with_new_account(invitation: Invitation, username: str, password: str) 
 
 
 @transaction.atomic
-def change_role(actor: AbstractBaseUser, membership: Membership, role: str) -> None:
+def change_role(actor: User, membership: Membership, role: str) -> None:
     """Give a member another role; never takes the team's last owner away."""
     team = membership.team
     _check_may_manage(_role_of(actor, team), membership.role, role)
@@ -137,7 +135,7 @@ def change_role(actor: AbstractBaseUser, membership: Membership, role: str) -> N
 
 
 @transaction.atomic
-def remove_member(actor: AbstractBaseUser, membership: Membership) -> None:
+def remove_member(actor: User, membership: Membership) -> None:
     """Take a member out of the team; never its last owner."""
     team = membership.team
     _check_may_manage(_role_of(actor, team), membership.role)
@@ -147,7 +145,7 @@ def remove_member(actor: AbstractBaseUser, membership: Membership) -> None:
 
 
 @transaction.atomic
-def leave_team(user: AbstractBaseUser, team: Team) -> None:
+def leave_team(user: User, team: Team) -> None:
     """The person leaves the team; its last owner must hand the team over first."""
     membership = Membership.objects.select_related("user").get(team=team, user_id=user.pk)
     _keeps_an_owner(team, membership)

@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,9 +18,7 @@ def _digest(token: str) -> str:
 
 
 @transaction.atomic
-def create_token(
-    actor: AbstractBaseUser, application: Application, name: str
-) -> tuple[DeployToken, str]:
+def create_token(actor: User, application: Application, name: str) -> tuple[DeployToken, str]:
     """Create a token for ``application``; return it with the secret, which is never shown again."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = DeployToken.objects.create(
@@ -37,7 +35,7 @@ def create_token(
 
 
 @transaction.atomic
-def revoke_token(actor: AbstractBaseUser, token: DeployToken) -> None:
+def revoke_token(actor: User, token: DeployToken) -> None:
     """Delete a token: pipelines that hold it get 401 from now on."""
     application = token.application
     token.delete()

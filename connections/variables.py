@@ -7,7 +7,7 @@ a restart, and records it, in one transaction.
 
 import hashlib
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from connections import activity
@@ -18,7 +18,7 @@ from connections.models import ActivityKind, Application, Database, Variable
 
 
 @transaction.atomic
-def save_variable(actor: AbstractBaseUser, variable: Variable) -> Variable:
+def save_variable(actor: User, variable: Variable) -> Variable:
     """Save a new or edited variable (already validated) and record its key and phases."""
     creating = variable.pk is None
     variable.save()
@@ -35,7 +35,7 @@ def save_variable(actor: AbstractBaseUser, variable: Variable) -> Variable:
 
 
 @transaction.atomic
-def delete_variable(actor: AbstractBaseUser, variable: Variable) -> None:
+def delete_variable(actor: User, variable: Variable) -> None:
     """Delete a variable (linked or plain) and record its key."""
     application = variable.application
     variable.delete()
@@ -47,7 +47,7 @@ def delete_variable(actor: AbstractBaseUser, variable: Variable) -> None:
 
 @transaction.atomic
 def reveal_variable(
-    actor: AbstractBaseUser, application: Application, phase: str, key: str
+    actor: User, application: Application, phase: str, key: str
 ) -> tuple[str | None, str | None]:
     """The value ``key`` resolves to in ``phase``, or why the environment does not resolve, as
     ``(value, error)``; recorded as revealed by ``actor``.
@@ -78,7 +78,7 @@ class StaleCopy(Refused):
 
 @transaction.atomic
 def replace_copy(
-    actor: AbstractBaseUser, variable: Variable, replacement: str, seen: str, database: Database
+    actor: User, variable: Variable, replacement: str, seen: str, database: Database
 ) -> None:
     """Replace a copied old password with a reference that follows ``database``.
 

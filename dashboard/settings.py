@@ -7,11 +7,15 @@ unless DEBUG is on.
 
 from pathlib import Path
 
+import django_stubs_ext
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from dashboard.envfile import DEBUG_ENCRYPTION_KEY, env_file
+
+# Lets the typed generics of the stubs (ModelForm[Database], ModelAdmin[Team]) exist at runtime.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 

@@ -201,7 +201,9 @@ class MySQLEngine:
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT VERSION()")
-                version = cursor.fetchone()[0]
+                found = cursor.fetchone()
+                assert found is not None  # SELECT VERSION() always returns its one row
+                version = found[0]
                 cursor.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
                 row = cursor.fetchone()
         finally:

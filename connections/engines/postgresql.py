@@ -17,6 +17,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -44,6 +45,8 @@ BEGIN = "# BEGIN harbor (managed by the dashboard; do not edit)"
 END = "# END harbor"
 DUPLICATE = {"42710": "a user of that name already exists.", "42P04": "that name is taken."}
 RELOAD_WAIT = 5.0  # seconds for the postmaster to load a new pg_hba.conf
+# The statements the admin connection runs, as psycopg types execute().
+type Statement = sql.SQL | sql.Composed
 
 
 def quote_name(name: str) -> str:
@@ -104,7 +107,7 @@ class PostgreSQLEngine:
         except psycopg.Error as error:
             raise unreachable(error, self.server) from None
 
-    def _run(self, *statements: sql.Composable) -> None:
+    def _run(self, *statements: Statement) -> None:
         with self._admin() as connection:
             try:
                 for statement in statements:
@@ -126,7 +129,10 @@ class PostgreSQLEngine:
         self._undoing(drop_database, revoke, then=drop_role)
 
     def _undoing(
-        self, undo: sql.Composable, step: sql.Composable, then: sql.Composable | None = None
+        self,
+        undo: Statement,
+        step: Statement,
+        then: Statement | None = None,
     ) -> None:
         try:
             self._run(step)
@@ -252,7 +258,7 @@ class PostgreSQLEngine:
                 raise EngineError("The server did not load its new pg_hba.conf in time.")
             time.sleep(0.01)
 
-    def _load_time(self) -> object:
+    def _load_time(self) -> datetime:
         # A session's pg_conf_load_time() is the postmaster's as it was when the session began.
         with self._admin() as fresh:
             row = fresh.execute("SELECT pg_conf_load_time()").fetchone()

@@ -92,8 +92,15 @@ class FirewallRule(models.Model):
     @property
     def source(self) -> str:
         """What the rule allows, in a few words."""
-        return f"{self.region.name} region" if self.is_managed else self.network
+        return f"{self.region.name} region" if self.region is not None else self.network
 
     @cached_property
     def ip_network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
         return None if self.is_managed else ipaddress.ip_network(self.network)
+
+    @property
+    def cidr(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+        """The range a CIDR rule admits; a managed rule has none (its region's ranges apply)."""
+        if self.ip_network is None:
+            raise ValueError(f"{self} is a managed rule: it has no CIDR of its own.")
+        return self.ip_network

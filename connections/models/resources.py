@@ -2,6 +2,7 @@
 database servers operators register. Invariants live in database constraints as well as forms."""
 
 import secrets
+from typing import Any
 
 from django.db import models
 from django.db.models import Q
@@ -169,7 +170,7 @@ class Database(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    def save(self, *args: object, **kwargs: object) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self._state.adding and self.resource_model == ResourceModel.DEDICATED:
             self.force_tls = True
         super().save(*args, **kwargs)

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from connections import activity, enforcement
@@ -54,7 +54,7 @@ class _Done:
 
 
 def _change(
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     database: Database,
     apply: Callable[[Firewall], _Done | None],
 ) -> _Done | None:
@@ -118,7 +118,7 @@ SWITCH_KINDS = {
 }
 
 
-def set_force_tls(actor: AbstractBaseUser | None, database: Database, on: bool) -> bool:
+def set_force_tls(actor: User | None, database: Database, on: bool) -> bool:
     """Turn Force TLS on or off.
 
     Raises :class:`ExposureRefused` when turning it off while the database is reachable from
@@ -127,7 +127,7 @@ def set_force_tls(actor: AbstractBaseUser | None, database: Database, on: bool) 
     return _switch(actor, database, "force_tls", on, Firewall.check_force_tls, _bump_tls_users)
 
 
-def set_internet_access(actor: AbstractBaseUser | None, database: Database, on: bool) -> bool:
+def set_internet_access(actor: User | None, database: Database, on: bool) -> bool:
     """Switch a shared database's Internet access (its external connections) on or off.
 
     Raises :class:`ExposureRefused` when turning it on while Force TLS is off, or when it would
@@ -146,7 +146,7 @@ def set_internet_access(actor: AbstractBaseUser | None, database: Database, on: 
 
 
 def _switch(
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     database: Database,
     name: str,
     on: bool,
@@ -210,7 +210,7 @@ def _check_cidr_rule(firewall: Firewall, network: IPNetwork) -> None:
 
 
 def add_cidr_rule(
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     database: Database,
     network: str,
     label: str,
@@ -246,9 +246,7 @@ def add_cidr_rule(
     return rule
 
 
-def add_region_rule(
-    actor: AbstractBaseUser | None, database: Database, region: Region
-) -> FirewallRule:
+def add_region_rule(actor: User | None, database: Database, region: Region) -> FirewallRule:
     """Add the managed rule that lets the applications of ``region`` reach a dedicated database.
 
     Raises :class:`ExposureRefused` on a shared database or when the rule exists already.
@@ -269,7 +267,7 @@ def add_region_rule(
     return rule
 
 
-def remove_rule(actor: AbstractBaseUser | None, rule: FirewallRule) -> None:
+def remove_rule(actor: User | None, rule: FirewallRule) -> None:
     """Remove a firewall rule; clients it alone admitted are refused from now on.
 
     Removing the last rule that reaches beyond the platform's regions takes the database off
@@ -278,7 +276,7 @@ def remove_rule(actor: AbstractBaseUser | None, rule: FirewallRule) -> None:
 
     def apply(firewall: Firewall) -> _Done:
         rule.delete()
-        if rule.is_managed:
+        if rule.region is not None:
             return _Done(ActivityKind.REMOVED_MANAGED_RULE, {"region": rule.region.slug})
         return _Done(
             ActivityKind.REMOVED_FIREWALL_RULE, {"network": rule.network, "label": rule.label}
@@ -292,7 +290,7 @@ def remove_rule(actor: AbstractBaseUser | None, rule: FirewallRule) -> None:
 RANGES_CHANGED = "the platform's region ranges changed"
 
 
-def resync_internet_access(actor: AbstractBaseUser | None = None) -> list[Database]:
+def resync_internet_access(actor: User | None = None) -> list[Database]:
     """After operators change the platform's region ranges, recompute every dedicated
     database's Internet exposure (a CIDR rule may now reach beyond the platform, or no longer).
 

@@ -101,7 +101,7 @@ class Verdict:
 
 def describe_rule(rule: FirewallRule) -> str:
     """A rule as a sentence names it: the managed rule for Frankfurt, the rule “Office” (…)."""
-    if rule.is_managed:
+    if rule.region is not None:
         return f"the managed rule for {rule.region.name}"
     return f"the rule “{rule.label}” ({rule.network})"
 
@@ -438,9 +438,9 @@ class Firewall:
 
     def networks_of(self, rule: FirewallRule) -> list[IPNetwork]:
         """The ranges a rule admits: its CIDR, or the ranges of its region."""
-        if rule.is_managed:
+        if rule.region_id is not None:
             return self.ranges_by_region.get(rule.region_id, [])
-        return [rule.ip_network]
+        return [rule.cidr]
 
     def region_of(self, address: IPAddress) -> Region | None:
         """The platform region whose ranges hold ``address``, if any."""
@@ -451,7 +451,7 @@ class Firewall:
 
     def admits_outside(self, rule: FirewallRule) -> bool:
         """A CIDR rule that reaches beyond the platform's region ranges: the Internet."""
-        return not rule.is_managed and not inside(rule.ip_network, self.platform)
+        return not rule.is_managed and not inside(rule.cidr, self.platform)
 
     def rules_covering(
         self, network: IPNetwork, rules: Sequence[FirewallRule] | None = None
@@ -476,7 +476,7 @@ class Firewall:
         if rule.is_managed:
             return []
         others = [other for other in self.rules if other.pk != rule.pk]
-        return self.rules_covering(rule.ip_network, others)
+        return self.rules_covering(rule.cidr, others)
 
     # What the policy says
 

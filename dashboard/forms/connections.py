@@ -1,8 +1,11 @@
 """Forms for connections, variables, the application's port and deploy tokens."""
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
 
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
 from connections.linking import PREFIX_PATTERN, clashing_keys, key_error, proposed_keys, refusal
@@ -37,7 +40,8 @@ class ConnectionForm(forms.Form):
     # Set once the modal warned that the application could not reach the database.
     acknowledged = forms.BooleanField(required=False, widget=forms.HiddenInput)
     add_rule = forms.BooleanField(required=False, initial=True)
-    prefix = forms.CharField(
+    # The metaclass moves declared fields into base_fields, so Form.prefix itself stays None.
+    prefix = forms.CharField(  # type: ignore[assignment]
         required=False,
         max_length=40,
         label="Key prefix",
@@ -46,22 +50,27 @@ class ConnectionForm(forms.Form):
 
     def __init__(
         self,
-        *args: object,
+        *args: Any,
         application: Application | None = None,
         database: Database | None = None,
-        **kwargs: object,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.application, self.database = application, database
-        fixed = application or database
+        fixed: Application | Database
+        others: QuerySet[Database] | QuerySet[Application]
         if application is not None:
-            model, label = Database, "Database"
+            fixed, label, self.article = application, "Database", "a database"
+            others = Database.objects.filter(team=application.team)
+        elif database is not None:
+            fixed, label, self.article = database, "Application", "an application"
+            others = Application.objects.filter(team=database.team)
         else:
-            model, label = Application, "Application"
+            raise TypeError("ConnectionForm needs an application or a database.")
         # Any resource of the team may be posted, so that a refusal can say why (another
         # region); only those of the same region are offered.
-        self.candidates = {
-            obj.slug: obj for obj in model.objects.filter(team=fixed.team).select_related("region")
+        self.candidates: dict[str, Application | Database] = {
+            obj.slug: obj for obj in others.select_related("region")
         }
         self.fields["other"].label = label
         self.fields["other"].widget.choices = [
@@ -69,7 +78,6 @@ class ConnectionForm(forms.Form):
             for slug, obj in self.candidates.items()
             if obj.region_id == fixed.region_id
         ]
-        self.article = "an application" if model is Application else "a database"
         defaults = proposed_keys()
         for field in LinkedField:
             self.fields[f"key_{field.value}"] = forms.CharField(
@@ -77,7 +85,7 @@ class ConnectionForm(forms.Form):
             )
 
     @staticmethod
-    def initial_for(data: dict) -> dict:
+    def initial_for(data: Mapping[str, str]) -> dict[str, Any]:
         """What the modal shows after a change: a new prefix gives its keys; another choice
         keeps the keys as typed."""
         prefix = data.get("prefix", "").strip()
@@ -101,8 +109,21 @@ class ConnectionForm(forms.Form):
         other = self.candidates.get(slug)
         if other is None:
             return None
-        pair = (self.application or other, self.database or other)
+        pair = self._pair_with(other)
         return None if refusal(*pair) else pair
+
+    def _pair_with(self, other: Application | Database) -> tuple[Application, Database]:
+        application = self.application or other
+        database = self.database or other
+        if not (isinstance(application, Application) and isinstance(database, Database)):
+            raise TypeError(f"{other} is on the same side as the form's fixed resource.")
+        return application, database
+
+    def connection(self) -> tuple[Application, Database]:
+        """The (application, database) a valid form connects."""
+        if self.application is None or self.database is None:
+            raise ValueError("Only a valid ConnectionForm names both sides.")
+        return self.application, self.database
 
     def key_fields(self) -> list[tuple[LinkedField, forms.BoundField]]:
         return [(field, self[f"key_{field.value}"]) for field in LinkedField]
@@ -121,23 +142,23 @@ class ConnectionForm(forms.Form):
             )
         return prefix
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         other = self.candidates.get(cleaned.get("other", ""))
         if other is None:
             return cleaned
-        self.application = self.application or other
-        self.database = self.database or other
+        self.application, self.database = self._pair_with(other)
         reason = refusal(self.application, self.database)
         if reason:
             self.add_error("other", reason)
             return cleaned
         if cleaned.get("add_variables"):
-            self._clean_keys(cleaned)
+            self._clean_keys(self.application, cleaned)
         return cleaned
 
-    def _clean_keys(self, cleaned: dict) -> None:
-        keys = {}
+    def _clean_keys(self, application: Application, cleaned: dict[str, Any]) -> None:
+        keys: dict[LinkedField, str] = {}
         for field in LinkedField:
             name = f"key_{field.value}"
             key = (cleaned.get(name) or "").strip()
@@ -148,16 +169,16 @@ class ConnectionForm(forms.Form):
                 self.add_error(name, f"{key} is used twice in this list.")
             keys[field] = key
         for field, key in keys.items():
-            if key in clashing_keys(self.application, list(keys.values()), Phase.RUNTIME):
+            if key in clashing_keys(application, list(keys.values()), Phase.RUNTIME):
                 self.add_error(
                     f"key_{field.value}",
-                    f"{self.application.name} already has {key} at runtime. "
+                    f"{application.name} already has {key} at runtime. "
                     "Pick another key or a prefix.",
                 )
         cleaned["keys"] = keys
 
 
-class VariableForm(forms.ModelForm):
+class VariableForm(forms.ModelForm[Variable]):
     """Add or edit a variable. A linked variable's value is not editable: only its key is."""
 
     class Meta:
@@ -168,7 +189,7 @@ class VariableForm(forms.ModelForm):
             "value": "May reference another resource of the team: {{ my-postgres.DATABASE_URL }}.",
         }
 
-    def __init__(self, *args: object, application: Application, **kwargs: object) -> None:
+    def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.instance.application = application
         self.application = application
@@ -182,9 +203,10 @@ class VariableForm(forms.ModelForm):
             raise forms.ValidationError(error)
         return key
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
-        build, runtime = cleaned.get("build"), cleaned.get("runtime")
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
+        build, runtime = bool(cleaned.get("build")), bool(cleaned.get("runtime"))
         if self.instance.is_linked and not self.instance.external and build:
             self.add_error("build", BUILD_REFUSAL)
             return cleaned
@@ -231,7 +253,7 @@ class VariableForm(forms.ModelForm):
         return None
 
 
-class PortForm(forms.ModelForm):
+class PortForm(forms.ModelForm[Application]):
     class Meta:
         model = Application
         fields = ["internal_port"]

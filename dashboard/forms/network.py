@@ -1,6 +1,8 @@
 """Forms of the database's Network tab: firewall rules and the reachability check. They parse
 what was typed; :mod:`connections.network` decides, and its refusals land next to the field."""
 
+from typing import Any, cast
+
 from django import forms
 
 from connections.models import Application, Region
@@ -58,10 +60,10 @@ class ManagedRuleForm(forms.Form):
 
     region = forms.ChoiceField(label="Region")
 
-    def __init__(self, *args: object, regions: list[Region], **kwargs: object) -> None:
+    def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.regions = {region.slug: region for region in regions}
-        self.fields["region"].choices = [(r.slug, r.name) for r in regions]
+        cast(forms.ChoiceField, self.fields["region"]).choices = [(r.slug, r.name) for r in regions]
 
     def clean_region(self) -> Region:
         return self.regions[self.cleaned_data["region"]]
@@ -81,16 +83,17 @@ class ReachabilityForm(forms.Form):
     )
     tls = forms.BooleanField(label="Connects with TLS", required=False, initial=True)
 
-    def __init__(self, *args: object, applications: list[Application], **kwargs: object) -> None:
+    def __init__(self, *args: Any, applications: list[Application], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.applications = {app.slug: app for app in applications}
-        choices: list = [("", "An IP address")]
+        choices: list[tuple[str, str | list[tuple[str, str]]]] = [("", "An IP address")]
         if applications:
             choices.append(("Applications", [(app.slug, app.name) for app in applications]))
-        self.fields["source"].choices = choices
+        cast(forms.ChoiceField, self.fields["source"]).choices = choices
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("source"):
             data["application"] = self.applications[data["source"]]
         elif "address" in data:

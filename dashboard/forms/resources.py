@@ -1,8 +1,10 @@
 """Forms for creating the team's resources."""
 
 import re
+from typing import Any, cast
 
 from django import forms
+from django.db.models import Model
 from django.utils.text import slugify
 
 from connections.models import SLUG_PATTERN, Application, Database, Engine, Region, Team
@@ -19,15 +21,11 @@ def validate_application_port(port: int) -> int:
     return port
 
 
-def _unique_slug_in_team(team: Team, slug: str, *, exclude: object = None) -> None:
+def _unique_slug_in_team(team: Team, slug: str, *, exclude: Model) -> None:
     """Applications and databases share one namespace per team, so references stay unambiguous."""
     clash = (
-        Application.objects.filter(team=team, slug=slug)
-        .exclude(pk=getattr(exclude, "pk", None))
-        .exists()
-        or Database.objects.filter(team=team, slug=slug)
-        .exclude(pk=getattr(exclude, "pk", None))
-        .exists()
+        Application.objects.filter(team=team, slug=slug).exclude(pk=exclude.pk).exists()
+        or Database.objects.filter(team=team, slug=slug).exclude(pk=exclude.pk).exists()
     )
     if clash:
         raise forms.ValidationError(
@@ -35,18 +33,19 @@ def _unique_slug_in_team(team: Team, slug: str, *, exclude: object = None) -> No
         )
 
 
-class ResourceForm(forms.ModelForm):
+class ResourceForm[M: Application | Database](forms.ModelForm[M]):
     """Shared by the create forms: the slug defaults to the name and is unique in the team."""
 
-    def __init__(self, *args: object, team: Team, **kwargs: object) -> None:
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.team = team
         self.fields["slug"].required = False
         self.fields[
             "slug"
         ].help_text = "Lowercase letters, digits and dashes. Left empty: from the name."
-        self.fields["region"].queryset = Region.objects.all()
-        self.fields["region"].empty_label = None
+        region = cast(forms.ModelChoiceField[Region], self.fields["region"])
+        region.queryset = Region.objects.all()
+        region.empty_label = None
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data.get("slug")
@@ -62,12 +61,12 @@ class ResourceForm(forms.ModelForm):
         _unique_slug_in_team(self.team, slug, exclude=self.instance)
         return slug
 
-    def save(self, commit: bool = True) -> object:
+    def save(self, commit: bool = True) -> M:
         self.instance.team = self.team
         return super().save(commit=commit)
 
 
-class ApplicationForm(ResourceForm):
+class ApplicationForm(ResourceForm[Application]):
     class Meta:
         model = Application
         fields = ["name", "slug", "region", "internal_port", "build_command", "start_command"]
@@ -80,13 +79,13 @@ class ApplicationForm(ResourceForm):
         return validate_application_port(self.cleaned_data["internal_port"])
 
 
-class DatabaseForm(ResourceForm):
+class DatabaseForm(ResourceForm[Database]):
     class Meta:
         model = Database
         fields = ["name", "slug", "engine", "version", "region", "resource_model"]
         widgets = {"resource_model": forms.RadioSelect}
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["version"] = forms.ChoiceField(
             choices=[
@@ -99,8 +98,9 @@ class DatabaseForm(ResourceForm):
             help_text="The version must belong to the engine.",
         )
 
-    def clean(self) -> dict:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data
         engine, version = cleaned.get("engine"), cleaned.get("version")
         if engine and version and version not in Engine(engine).versions:
             offered = ", ".join(Engine(engine).versions)
@@ -113,7 +113,7 @@ class DatabaseForm(ResourceForm):
         return super().save(commit=commit)
 
 
-class CommandsForm(forms.ModelForm):
+class CommandsForm(forms.ModelForm[Application]):
     """The build and start commands of an application."""
 
     class Meta:
@@ -139,7 +139,7 @@ class DeleteForm(forms.Form):
 
     confirm = forms.CharField()
 
-    def __init__(self, *args: object, slug: str, noun: str, **kwargs: object) -> None:
+    def __init__(self, *args: Any, slug: str, noun: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.slug = slug
         self.fields["confirm"].label = f"Type the {noun}'s slug to confirm"

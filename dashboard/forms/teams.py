@@ -1,5 +1,7 @@
 """Forms for the people of a team: inviting and changing a role."""
 
+from typing import Any, cast
+
 from django import forms
 
 from connections.models import Role
@@ -19,14 +21,14 @@ class InvitationForm(forms.Form):
         help_text="A reminder for the team, such as a name or an e-mail address.",
     )
 
-    def __init__(self, *args: object, actor_role: Role, **kwargs: object) -> None:
+    def __init__(self, *args: Any, actor_role: Role, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _grantable(actor_role)
+        cast(forms.ChoiceField, self.fields["role"]).choices = _grantable(actor_role)
 
 
 class RoleForm(forms.Form):
     role = forms.ChoiceField(label="Role")
 
-    def __init__(self, *args: object, actor_role: Role, **kwargs: object) -> None:
+    def __init__(self, *args: Any, actor_role: Role, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _grantable(actor_role)
+        cast(forms.ChoiceField, self.fields["role"]).choices = _grantable(actor_role)

@@ -1,6 +1,7 @@
 """Application pages: the list, creating one, its Overview, Networking and Settings tabs, its
 commands, its port and the build check's fix."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -20,7 +21,7 @@ from connections.applications import (
 )
 from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
-from connections.models import Application, Phase, Role
+from connections.models import Application, Database, Phase, Role
 from dashboard.access import get_application_for_user, get_team_for_user
 from dashboard.forms.connections import PortForm
 from dashboard.forms.resources import ApplicationForm, CommandsForm, DeleteForm, RenameForm
@@ -38,19 +39,31 @@ def application_page(application: Application, tab: str) -> str:
     return reverse(name, args=[application.team.slug, application.slug])
 
 
+@dataclass(frozen=True)
+class _ConnectionRow:
+    """A connected database with the keys of the variables linked to it."""
+
+    database: Database
+    keys: list[str]  # runtime, from the internal details
+    build_keys: list[str]  # build-only, from the external details
+
+
 def _app_context(application: Application, tab: str) -> dict[str, Any]:
     environments = TeamEnvironments(application.team)
-    connections = list(
-        application.connections.select_related("database__region", "database__server").order_by(
-            "database__name"
-        )
-    )
     linked = [v for v in environments.variables_of(application) if v.is_linked]
-    for connection in connections:
+    connections = []
+    for connection in application.connections.select_related(
+        "database__region", "database__server"
+    ).order_by("database__name"):
         connection.database.team = application.team
         mine = [v for v in linked if v.connection_id == connection.pk]
-        connection.keys = [v.key for v in mine if not v.external]
-        connection.build_keys = [v.key for v in mine if v.external]
+        connections.append(
+            _ConnectionRow(
+                database=connection.database,
+                keys=[v.key for v in mine if not v.external],
+                build_keys=[v.key for v in mine if v.external],
+            )
+        )
     # The internal network is not live during a build: only a connection the build cannot use
     # (no build variables linked to the external details) makes a database step fail.
     unserved = [c for c in connections if not c.build_keys]

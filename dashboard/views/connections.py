@@ -37,7 +37,7 @@ def _connection_modal(
         form = ConnectionForm(request.POST or None, application=application, database=database)
 
     def submit() -> HttpResponse | None:
-        verdict = network.reachability_for_application(form.application, form.database)
+        verdict = network.reachability_for_application(*form.connection())
         if not (verdict.allowed or form.cleaned_data["acknowledged"]):
             context["warning"] = verdict  # warn before saving; the next submit goes ahead
             return None
@@ -60,11 +60,12 @@ def _connect(request: AuthedRequest, form: ConnectionForm, verdict: network.Verd
     """Connect, and add the managed rule the warning offered when the user kept it ticked.
 
     Returns whether the rule was added."""
+    application, database = form.connection()
     keys = form.cleaned_data.get("keys") if form.cleaned_data["add_variables"] else None
-    linking.connect(request.user, form.application, form.database, keys)
+    linking.connect(request.user, application, database, keys)
     if verdict.allowed or not verdict.suggested_region or not form.cleaned_data["add_rule"]:
         return False
-    network.add_region_rule(request.user, form.database, verdict.suggested_region)
+    network.add_region_rule(request.user, database, verdict.suggested_region)
     return True
 
 

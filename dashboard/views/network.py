@@ -99,7 +99,7 @@ def database_network(request: TeamRequest, team: str, db: str) -> HttpResponse:
                 "networks": firewall.networks_of(rule),
                 "internet": firewall.admits_outside(rule),
                 "covered_by": firewall.covered_by(rule),
-                "size": "" if rule.is_managed else network_size(rule.ip_network),
+                "size": "" if rule.ip_network is None else network_size(rule.ip_network),
             }
             for rule in firewall.rules
         ],

@@ -4,6 +4,7 @@ roles, removing members, leaving)."""
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
+from django.contrib.auth.models import User
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -154,14 +155,16 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
     invitation = teams.find_invitation(secret)
     if invitation is None:
         raise Http404("This invitation has been used, revoked or has expired.")
-    signed_in = request.user.is_authenticated
-    form = None if signed_in else UserCreationForm(request.POST or None)
+    user = request.user if isinstance(request.user, User) else None
+    form: UserCreationForm[User] | None = (
+        None if user is not None else UserCreationForm(request.POST or None)
+    )
     refusal = None
     if request.method == "POST" and (form is None or form.is_valid()):
         try:
-            if form is None:
-                teams.accept_invitation(request.user, invitation)
-            else:
+            if user is not None:
+                teams.accept_invitation(user, invitation)
+            elif form is not None:
                 membership = teams.join_with_new_account(
                     invitation, form.cleaned_data["username"], form.cleaned_data["password1"]
                 )

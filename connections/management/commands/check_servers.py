@@ -1,5 +1,7 @@
 """Compare every database server with the dashboard: ``manage.py check_servers [--repair]``."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connections.models import DatabaseServer, ServerHealth
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: object, repair: bool, server: str | None, schedule: bool, **options: object
+        self, *args: str, repair: bool, server: str | None, schedule: bool, **options: Any
     ) -> None:
         servers = DatabaseServer.objects.order_by("name")
         if server:

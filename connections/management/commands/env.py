@@ -1,5 +1,7 @@
 """Print an application's resolved environment: ``manage.py env APP --phase runtime``."""
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandParser
 
 from connections.formats import FORMATS, render
@@ -15,9 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--phase", choices=Phase.values, default=Phase.RUNTIME)
         parser.add_argument("--format", choices=FORMATS, default="dotenv", dest="fmt")
 
-    def handle(
-        self, *args: object, application: str, phase: str, fmt: str, **options: object
-    ) -> None:
+    def handle(self, *args: str, application: str, phase: str, fmt: str, **options: Any) -> None:
         app, environment = environment_of(application, phase)
         meta = {
             "application": f"{app.team.slug}/{app.slug}",

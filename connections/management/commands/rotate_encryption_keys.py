@@ -5,6 +5,8 @@ this command, then drop the old keys. Every model's encrypted columns are found 
 class, so secrets added later need nothing here.
 """
 
+from typing import Any
+
 from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -17,7 +19,7 @@ BATCH = 500
 class Command(BaseCommand):
     help = "Re-encrypt every stored secret with the first key of FIELD_ENCRYPTION_KEYS."
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: str, **options: Any) -> None:
         for model in apps.get_models():
             fields = [
                 field.name
@@ -27,7 +29,7 @@ class Command(BaseCommand):
             if not fields:
                 continue
             with transaction.atomic():
-                rows = list(model.objects.only("pk", *fields))
+                rows = list(model._default_manager.only("pk", *fields))
                 # Reading decrypted with any key; saving encrypts with the first one.
-                model.objects.bulk_update(rows, fields, batch_size=BATCH)
+                model._default_manager.bulk_update(rows, fields, batch_size=BATCH)
             self.stdout.write(f"{model._meta.label}: {len(rows)} rows, {', '.join(fields)}")

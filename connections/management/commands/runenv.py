@@ -6,6 +6,7 @@ the system's default search path applies), so what runs here is what runs on the
 
 import subprocess
 import sys
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("command", nargs="+", help="the command and its arguments, after --")
 
     def handle(
-        self, *args: object, application: str, phase: str, command: list[str], **options: object
+        self, *args: str, application: str, phase: str, command: list[str], **options: Any
     ) -> None:
         _, environment = environment_of(application, phase)
         try:

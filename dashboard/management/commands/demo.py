@@ -17,10 +17,11 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -141,7 +142,7 @@ class Command(BaseCommand):
         )
 
     def handle(
-        self, *args: object, no_serve: bool, addrport: str, state_dir: Path, **options: object
+        self, *args: str, no_serve: bool, addrport: str, state_dir: Path, **options: Any
     ) -> None:
         path = env_file()
         if path is not None and path.exists():
@@ -268,7 +269,7 @@ class Command(BaseCommand):
     # The tour's data
 
     @transaction.atomic
-    def _prepare(self, regions: dict[str, Region]) -> tuple[AbstractBaseUser, Team]:
+    def _prepare(self, regions: dict[str, Region]) -> tuple[User, Team]:
         team, _ = Team.objects.get_or_create(slug="acme", defaults={"name": "Acme Shop"})
         side_team, _ = Team.objects.get_or_create(slug="acme-labs", defaults={"name": "Acme Labs"})
 
@@ -335,7 +336,7 @@ class Command(BaseCommand):
         server = provisioning.server_for(engine, region)
         return servers.offered_version(server) if server else preferred
 
-    def _connect(self, owner: AbstractBaseUser, team: Team) -> None:
+    def _connect(self, owner: User, team: Team) -> None:
         apps = {app.slug: app for app in team.applications.all()}
         databases = {db.slug: db for db in team.databases.all()}
         for app, db, prefix in CONNECTIONS:
@@ -347,7 +348,7 @@ class Command(BaseCommand):
                 variable = Variable(application=apps[app], key=key, value=value, runtime=True)
                 save_variable(owner, variable)
 
-    def _provision(self, owner: AbstractBaseUser, team: Team) -> None:
+    def _provision(self, owner: User, team: Team) -> None:
         """Create on their servers the tour's databases that are not there yet."""
         for database in team.databases.select_related("region", "server", "team").order_by("pk"):
             if database.server is not None:
@@ -368,7 +369,7 @@ class Command(BaseCommand):
             database.version = servers.offered_version(found[0])
             database.save(update_fields=["version"])
 
-    def _expose(self, owner: AbstractBaseUser, team: Team, regions: dict[str, Region]) -> None:
+    def _expose(self, owner: User, team: Team, regions: dict[str, Region]) -> None:
         databases = {db.slug: db for db in team.databases.select_related("region", "server")}
         for slug, network, label in CIDR_RULES:
             database = databases[slug]
