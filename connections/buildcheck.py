@@ -18,28 +18,50 @@ DATABASE_STEP_PATTERNS = [
     r"\bflask\s+db\s+upgrade\b",
     r"\bknex\s+(migrate|seed):",
     r"\bsequelize(-cli)?\s+db:(migrate|seed)",
-    r"\bflyway\b.*\bmigrate\b",
-    r"\bliquibase\b.*\bupdate\b",
-    r"\btypeorm\b.*\bmigration:run\b",
     r"\bdrizzle-kit\s+(migrate|push)\b",
     r"\bmix\s+ecto\.(migrate|setup)\b",
-    r"\bgoose\b.*\bup\b",
     r"\bdbmate\s+(up|migrate)\b",
-    r"\bmigrate\s+.*-database\b",
     r"\bdoctrine:migrations:migrate\b",
 ]
+# Tools whose subcommand may come after any options: the first word, then the second anywhere
+# after it. They are two searches, not one ``first.*then`` pattern: a search for that retries the
+# ``.*`` from every occurrence of the first word, which is quadratic in the step's length.
+DATABASE_STEP_PAIRS = [
+    (r"\bflyway\b", r"\bmigrate\b"),
+    (r"\bliquibase\b", r"\bupdate\b"),
+    (r"\btypeorm\b", r"\bmigration:run\b"),
+    (r"\bgoose\b", r"\bup\b"),
+    (r"\bmigrate\s+", r"-database\b"),
+]
+# Every alternative starts with a word boundary and a fixed word, so each position of a step is
+# tried against a bounded amount of pattern: the search is linear in the step's length.
 _DATABASE_STEP = re.compile("|".join(f"(?:{p})" for p in DATABASE_STEP_PATTERNS))
-_SEPARATOR = re.compile(r"\s*(?:&&|\|\||;|\n)\s*")
+_DATABASE_STEP_PAIRS = [(re.compile(a), re.compile(b)) for a, b in DATABASE_STEP_PAIRS]
+# The separators alone: whitespace around them is stripped from each step afterwards, since
+# ``\s*`` on both sides of the separator is retried across a long run of blanks (quadratic).
+_SEPARATOR = re.compile(r"&&|\|\||;|\n")
 
 
 def split_steps(command: str) -> list[str]:
     """The steps of a command line, split on ``&&``, ``||``, ``;`` and new lines."""
-    return [step for step in _SEPARATOR.split(command.strip()) if step]
+    return [step for step in (part.strip() for part in _SEPARATOR.split(command)) if step]
+
+
+def needs_database(step: str) -> bool:
+    """Whether one step of a command line usually talks to the database."""
+    if _DATABASE_STEP.search(step):
+        return True
+    for first, then in _DATABASE_STEP_PAIRS:
+        # The earliest occurrence of the first word leaves the most room for the second.
+        found = first.search(step)
+        if found and then.search(step, found.end()):
+            return True
+    return False
 
 
 def database_steps(command: str) -> list[str]:
     """The steps of ``command`` that need a database."""
-    return [step for step in split_steps(command) if _DATABASE_STEP.search(step)]
+    return [step for step in split_steps(command) if needs_database(step)]
 
 
 @dataclass(frozen=True)
@@ -60,7 +82,8 @@ def plan_move_to_start(build_command: str, start_command: str) -> MovePlan | Non
     steps = database_steps(build_command)
     if not steps or "||" in build_command:
         return None
-    remaining = [step for step in split_steps(build_command) if step not in steps]
+    moved = set(steps)
+    remaining = [step for step in split_steps(build_command) if step not in moved]
     start = [*steps, start_command.strip()] if start_command.strip() else steps
     return MovePlan(
         steps=steps, build_command=" && ".join(remaining), start_command=" && ".join(start)

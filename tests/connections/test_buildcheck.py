@@ -100,3 +100,39 @@ def test_no_plan_that_would_turn_a_fallback_into_a_sequence():
     command = "npm ci || npm install && npx prisma migrate deploy"
     assert plan_move_to_start(command, "npm start") is None
     assert database_steps(command) == ["npx prisma migrate deploy"]
+
+
+@pytest.mark.parametrize(
+    ("command", "detected"),
+    [
+        ("flyway -url=jdbc:postgresql://db/shop migrate", True),
+        ("flyway info", False),
+        ("liquibase --changelog-file=x.xml update", True),
+        ("npx typeorm -d src/data.ts migration:run", True),
+        ("goose -dir db postgres up", True),
+        ("migrate -path db -database postgres://db up", True),
+        ("migrate -path db up", False),
+        ("up goose", False),
+    ],
+)
+def test_a_tool_with_options_before_its_subcommand_is_detected(command, detected):
+    assert database_steps(command) == ([command] if detected else [])
+
+
+# Commands an attacker would type to make a backtracking pattern retry from every position: the
+# first word of a two-word rule over and over without the second, and a long run of blanks
+# between two words (which ``\s*`` around the separator retried). Each is 100,000 characters,
+# five times what the form accepts, as a command saved before the limit would be.
+@pytest.mark.parametrize(
+    ("command", "steps"),
+    [
+        ("flyway " * 14_286, []),
+        ("flyway " * 14_285 + "migrate", ["flyway " * 14_285 + "migrate"]),
+        ("goose " * 16_667, []),
+        ("a" + " " * 100_000 + "b", []),
+        ("prisma migrate deploy;" * 4_546, ["prisma migrate deploy"] * 4_546),
+    ],
+    ids=["first-word-repeated", "second-word-at-the-end", "goose", "blanks", "many-steps"],
+)
+def test_a_long_hostile_command_gets_the_right_answer(command, steps):
+    assert database_steps(command) == [step.strip() for step in steps]
