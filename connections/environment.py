@@ -8,7 +8,7 @@ a cycle raises :class:`UnresolvedEnvironment`: never a silent empty string.
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -155,17 +155,33 @@ class TeamEnvironments:
             database = variable.connection.database
             return linked_value(database, variable.linked_field, external=variable.external)
         if frame not in self._resolved:
-            value = REFERENCE.sub(
-                lambda match: self._follow(match["slug"], match["key"], phase, (*stack, frame)),
-                variable.value,
-            )
-            if len(value) > MAX_VALUE_LENGTH:
+            self._resolved[frame] = self._expand(application, phase, variable, (*stack, frame))
+        return self._resolved[frame]
+
+    def _expand(
+        self, application: Application, phase: str, variable: Variable, stack: tuple
+    ) -> str:
+        """The value with its references replaced, refused as soon as it grows past the limit:
+        a short value with many references to long ones never builds its whole expansion."""
+        pieces, size = [], 0
+        for piece in self._pieces(variable.value, phase, stack):
+            size += len(piece)
+            if size > MAX_VALUE_LENGTH:
                 raise UnresolvedEnvironment(
-                    f"{frame} resolves to more than {MAX_VALUE_LENGTH // 1024} KiB: its "
+                    f"{stack[-1]} resolves to more than {MAX_VALUE_LENGTH // 1024} KiB: its "
                     "references repeat each other."
                 )
-            self._resolved[frame] = value
-        return self._resolved[frame]
+            pieces.append(piece)
+        return "".join(pieces)
+
+    def _pieces(self, value: str, phase: str, stack: tuple) -> Iterator[str]:
+        """The text between references and what each reference resolves to, in order."""
+        start = 0
+        for match in REFERENCE.finditer(value):
+            yield value[start : match.start()]
+            yield self._follow(match["slug"], match["key"], phase, stack)
+            start = match.end()
+        yield value[start:]
 
     def _follow(self, slug: str, key: str, phase: str, stack: tuple) -> str:
         if slug in self.applications:

@@ -3,6 +3,7 @@ value per phase, linked variables that follow their database, references to the 
 resources, errors that say what is wrong without revealing other teams, a cost that does not grow,
 the version bumps that mark a restart, and the rules the database and the variable form keep."""
 
+import tracemalloc
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -451,6 +452,20 @@ def test_references_that_double_at_each_step_are_refused_quickly(app):
         var(app, f"V{n}", f"{{{{ {app.slug}.V{n - 1} }}}}{{{{ {app.slug}.V{n - 1} }}}}")
     with pytest.raises(UnresolvedEnvironment, match="more than 64 KiB"):
         resolve_environment(app, RUNTIME)
+
+
+def test_many_references_to_a_long_value_are_refused_before_they_are_expanded(app):
+    # A 20 KB value referring a thousand times to a 60 KiB one would expand to 60 MiB.
+    var(app, "LONG", "x" * 60 * 1024)
+    var(app, "MANY", f"{{{{ {app.slug}.LONG }}}}" * 1000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnresolvedEnvironment, match="more than 64 KiB"):
+            resolve_environment(app, RUNTIME)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2 * 1024 * 1024
 
 
 @pytest.mark.parametrize(
