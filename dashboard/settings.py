@@ -181,6 +181,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# The largest form is a variable's value (32 KiB); a request body past this is refused (400)
+# before it is parsed. The deploy API bounds its own bodies far lower.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+
 # Seconds a page (or a task) waits for a database server before giving up; changes that could
 # not reach their server are retried in the background.
 SERVER_TIMEOUT = env.int("SERVER_TIMEOUT", default=5)

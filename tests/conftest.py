@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.test import Client
 
 from connections.models import (
@@ -45,6 +46,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             "Only tests/browser/ may name Playwright's fixtures (page, context, browser); "
             f"rename the parameter of: {', '.join(strays)}"
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Failure counters (unknown deploy tokens) live in the cache: each test starts from none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -20,6 +20,12 @@ BUILD_REFUSAL = (
     "the database's external connection details."
 )
 
+# A variable's value as typed; references may make it longer once resolved, up to the limit
+# the environment keeps (64 KiB).
+MAX_VARIABLE_VALUE_LENGTH = 32 * 1024
+# Longer than any password policy asks for, short enough for every engine's protocol.
+MAX_PASSWORD_LENGTH = 256
+
 EXTERNAL_RUNTIME_REFUSAL = (
     "This variable follows the database's external connection details, which exist for the "
     "build only. At runtime the application uses the internal connection's variables."
@@ -33,7 +39,7 @@ class ConnectionForm(forms.Form):
     resources in the same region. The server re-checks everything the modal offered.
     """
 
-    other = forms.CharField(widget=forms.Select)
+    other = forms.CharField(widget=forms.Select, max_length=100)
     add_variables = forms.BooleanField(
         required=False, initial=True, label="Add environment variables"
     )
@@ -181,13 +187,16 @@ class ConnectionForm(forms.Form):
 class VariableForm(forms.ModelForm[Variable]):
     """Add or edit a variable. A linked variable's value is not editable: only its key is."""
 
+    value = forms.CharField(
+        required=False,
+        max_length=MAX_VARIABLE_VALUE_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false"}),
+        help_text="May reference another resource of the team: {{ my-postgres.DATABASE_URL }}.",
+    )
+
     class Meta:
         model = Variable
         fields = ["key", "value", "build", "runtime"]
-        widgets = {"value": forms.Textarea(attrs={"rows": 3, "spellcheck": "false"})}
-        help_texts = {
-            "value": "May reference another resource of the team: {{ my-postgres.DATABASE_URL }}.",
-        }
 
     def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -274,6 +283,7 @@ class ChangePasswordForm(forms.Form):
     password = forms.CharField(
         required=False,
         strip=False,
+        max_length=MAX_PASSWORD_LENGTH,
         label="New password",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text="At least 8 characters with a lowercase letter, an uppercase letter, a digit "

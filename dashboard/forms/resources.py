@@ -11,6 +11,14 @@ from connections.models import SLUG_PATTERN, Application, Database, Engine, Regi
 
 RESERVED_APP_PORTS = frozenset({22, 25})
 
+# A build or start command is a line or a few, not a script: longer ones are refused before any
+# check reads them.
+MAX_COMMAND_LENGTH = 10_000
+
+
+def _command_field(widget: type[forms.Widget], **attrs: str) -> forms.CharField:
+    return forms.CharField(required=False, max_length=MAX_COMMAND_LENGTH, widget=widget(attrs))
+
 
 def validate_application_port(port: int) -> int:
     """An application listens on 1 to 65535, except the ports the platform keeps for itself."""
@@ -67,13 +75,12 @@ class ResourceForm[M: Application | Database](forms.ModelForm[M]):
 
 
 class ApplicationForm(ResourceForm[Application]):
+    build_command = _command_field(forms.TextInput, placeholder="npm ci && npm run build")
+    start_command = _command_field(forms.TextInput, placeholder="npm start")
+
     class Meta:
         model = Application
         fields = ["name", "slug", "region", "internal_port", "build_command", "start_command"]
-        widgets = {
-            "build_command": forms.TextInput(attrs={"placeholder": "npm ci && npm run build"}),
-            "start_command": forms.TextInput(attrs={"placeholder": "npm start"}),
-        }
 
     def clean_internal_port(self) -> int:
         return validate_application_port(self.cleaned_data["internal_port"])
@@ -116,13 +123,12 @@ class DatabaseForm(ResourceForm[Database]):
 class CommandsForm(forms.ModelForm[Application]):
     """The build and start commands of an application."""
 
+    build_command = _command_field(forms.Textarea, rows="2", spellcheck="false")
+    start_command = _command_field(forms.Textarea, rows="2", spellcheck="false")
+
     class Meta:
         model = Application
         fields = ["build_command", "start_command"]
-        widgets = {
-            "build_command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
-            "start_command": forms.Textarea(attrs={"rows": 2, "spellcheck": "false"}),
-        }
 
 
 class RenameForm(forms.Form):
@@ -137,7 +143,7 @@ class RenameForm(forms.Form):
 class DeleteForm(forms.Form):
     """Deleting is confirmed by typing the resource's slug."""
 
-    confirm = forms.CharField()
+    confirm = forms.CharField(max_length=100)
 
     def __init__(self, *args: Any, slug: str, noun: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -2,13 +2,17 @@
 deployments; without a valid token it gets 401, and for anything else 404."""
 
 import json
+import time
+from types import SimpleNamespace
 
 import pytest
+from django.core.cache.backends import locmem
 from django.urls import reverse
 
 from connections import tokens
 from connections.environment import bump_environments
 from connections.models import Activity, DeployToken, Variable
+from dashboard import api
 
 
 @pytest.fixture
@@ -209,3 +213,61 @@ def test_deployment_is_recorded_without_the_secret(client, shop, secret):
         {"version": 1, "via": "CI"},
     )
     assert not any(secret in str(row) for row in Activity.objects.values_list())
+
+
+# Hostile bodies and token guessing
+
+
+@pytest.mark.parametrize("size", [20_000, 200_000])
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", "application/x-www"])
+def test_deeply_nested_json_of_any_size_is_a_4xx_with_a_message(
+    client, shop, secret, size, content_type
+):
+    body = '{"version": ' + "[" * size
+    response = client.post(
+        _deployments_url(shop), body, content_type=content_type, **_bearer(secret)
+    )
+    assert response.status_code == 413
+    assert "at most 1024 bytes" in response.json()["error"]
+
+
+def test_nesting_within_the_size_limit_is_400(client, shop, secret):
+    response = _deploy(client, shop, secret, '{"version": ' + "[" * 1000)
+    assert response.status_code == 400
+    assert response.json()["error"] == 'Send JSON like {"version": 3}.'
+
+
+@pytest.mark.parametrize("body", ["[1]", '"version"', "3", "null", '{"version": {"v": 1}}'])
+def test_json_that_is_not_an_object_with_a_version_is_400(client, shop, secret, body):
+    assert _deploy(client, shop, secret, body).status_code == 400
+
+
+def test_guessing_tokens_from_one_address_is_answered_429(client, shop, secret):
+    url = _environment_url(shop)
+    answers = [
+        client.get(url, **_bearer(f"{tokens.TOKEN_PREFIX}guess{n}")).status_code for n in range(25)
+    ]
+    assert answers == [401] * 20 + [429] * 5
+    # Even the right token waits: the address is not told which guess would have worked.
+    throttled = client.get(url, **_bearer(secret))
+    assert throttled.status_code == 429
+    assert "Retry-After" in throttled
+    assert _deploy(client, shop, secret, {"version": 1}).status_code == 429
+
+
+def test_another_address_is_not_throttled_by_someone_elses_guesses(client, shop, secret):
+    url = _environment_url(shop)
+    for n in range(25):
+        client.get(url, **_bearer(f"{tokens.TOKEN_PREFIX}guess{n}"))
+    response = client.get(url, REMOTE_ADDR="198.51.100.7", **_bearer(secret))
+    assert response.status_code == 200
+
+
+def test_token_guessing_window_ends(client, shop, secret, monkeypatch):
+    url = _environment_url(shop)
+    for n in range(20):
+        client.get(url, **_bearer(f"{tokens.TOKEN_PREFIX}guess{n}"))
+    assert client.get(url, **_bearer(secret)).status_code == 429
+    later = time.time() + api.TOKEN_FAILURE_WINDOW + 1
+    monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: later))
+    assert client.get(url, **_bearer(secret)).status_code == 200
