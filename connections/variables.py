@@ -67,6 +67,16 @@ def reveal_variable(
     return value, error
 
 
+def reveal_stored_value(actor: User, variable: Variable) -> str:
+    """The value of a plain variable as stored (references unresolved), for its edit form;
+    recorded as revealed by ``actor``."""
+    application = variable.application
+    activity.record(
+        actor, application.team, ActivityKind.REVEALED_VARIABLE, application, key=variable.key
+    )
+    return variable.value
+
+
 def fingerprint(value: str) -> str:
     """A digest that tells whether a value changed, without keeping the value."""
     return hashlib.sha256(value.encode()).hexdigest()

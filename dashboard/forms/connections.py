@@ -198,12 +198,28 @@ class VariableForm(forms.ModelForm[Variable]):
         model = Variable
         fields = ["key", "value", "build", "runtime"]
 
-    def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, application: Application, revealed: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.instance.application = application
         self.application = application
         if self.instance.is_linked:
             del self.fields["value"]
+        # An existing value is not sent to the browser until it is revealed (a recorded act);
+        # until then the field starts empty, and left empty it keeps the value.
+        editing = self.instance.pk is not None and "value" in self.fields
+        self.revealed = editing and revealed
+        self.masked = editing and not revealed
+        if self.masked:
+            self.initial["value"] = ""
+            self.fields["value"].widget.attrs["placeholder"] = "Hidden: left empty, it stays."
+
+    def clean_value(self) -> str:
+        value = self.cleaned_data["value"]
+        if self.masked and not value:
+            return self.instance.value
+        return value
 
     def clean_key(self) -> str:
         key = self.cleaned_data["key"].strip()

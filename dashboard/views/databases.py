@@ -7,6 +7,7 @@ from django.core import signing
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import activity, credentials, lifecycle, network, provisioning, variables
@@ -156,6 +157,7 @@ def database_probe(request: TeamRequest, team: str, db: str) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_POST
 def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Show the password, the URL and the client command; recorded, and not for viewers."""

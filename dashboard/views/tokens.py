@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import tokens
@@ -15,6 +16,7 @@ from dashboard.views.applications import application_page
 
 
 @login_required
+@never_cache  # the result shows the secret, once
 @require_http_methods(["GET", "POST"])
 def token_create(request: TeamRequest, team: str, app: str) -> HttpResponse:
     application = get_application_for_user(request, team, app, change=Role.DEVELOPER)

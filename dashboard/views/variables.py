@@ -1,15 +1,19 @@
-"""An application's variables: add, edit, delete, and reveal a resolved value."""
+"""An application's variables: add, edit, delete, and reveal a resolved value.
+
+Responses that may carry a value are never cached (``never_cache``: ``Cache-Control: no-store``).
+"""
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import variables
 from connections.models import Application, Phase, Role, Variable
 from dashboard.access import get_application_for_user
 from dashboard.forms.connections import VariableForm
-from dashboard.htmx import close_modal, modal
+from dashboard.htmx import close_modal, modal, render_modal
 from dashboard.http import TeamRequest
 from dashboard.views.applications import application_page
 
@@ -30,6 +34,7 @@ def variable_add(request: TeamRequest, team: str, app: str) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def variable_edit(request: TeamRequest, team: str, app: str, variable: str) -> HttpResponse:
     application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
@@ -41,13 +46,23 @@ def _variable_modal(
 ) -> HttpResponse:
     page = application_page(application, "settings")
     creating = variable.pk is None
-    form = VariableForm(request.POST or None, instance=variable, application=application)
+    context = {"application": application, "variable": variable, "creating": creating}
+    if not creating and not variable.is_linked and request.POST.get("reveal"):
+        # The modal again with the stored value in its field: shown only on this recorded POST.
+        value = variables.reveal_stored_value(request.user, variable)
+        form = VariableForm(
+            instance=variable, application=application, revealed=True, initial={"value": value}
+        )
+        return render_modal(request, "variables/modal.html", {**context, "form": form}, back=page)
+    revealed = request.POST.get("revealed") == "1"
+    form = VariableForm(
+        request.POST or None, instance=variable, application=application, revealed=revealed
+    )
 
     def submit() -> HttpResponse:
         variables.save_variable(request.user, form.save(commit=False))
         return close_modal(request, page, "variablesChanged")
 
-    context = {"application": application, "variable": variable, "creating": creating}
     return modal(request, "variables/modal.html", context, back=page, form=form, submit=submit)
 
 
@@ -60,6 +75,7 @@ def variable_delete(request: TeamRequest, team: str, app: str, variable: str) ->
 
 
 @login_required
+@never_cache
 @require_POST
 def variable_reveal(request: TeamRequest, team: str, app: str) -> HttpResponse:
     """Show one resolved value; revealing is recorded, and viewers may not."""
