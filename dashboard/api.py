@@ -17,6 +17,7 @@ from connections.environment import TeamEnvironments, UnresolvedEnvironment
 from connections.errors import Refused
 from connections.formats import CONTENT_TYPES, FORMATS, render
 from connections.models import DeployToken, Phase
+from dashboard.http import client_address
 
 # A deployment report is ``{"version": N}``: anything longer than this is not one.
 MAX_BODY_BYTES = 1024
@@ -46,7 +47,7 @@ def _throttled() -> JsonResponse:
 
 
 def _failures_key(request: HttpRequest) -> str:
-    return f"api-token-failures:{request.META.get('REMOTE_ADDR', '')}"
+    return f"api-token-failures:{client_address(request)}"
 
 
 def _application_for_token(request: HttpRequest, team: str, app: str) -> DeployToken | None:

@@ -18,6 +18,7 @@ import psycopg
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
+from django.test import RequestFactory
 
 from connections import provisioning
 from connections.enforcement import NO_TLS
@@ -114,7 +115,8 @@ def test_demo_creates_three_roles_and_prints_their_logins(tour, db):
     roles = set(Membership.objects.filter(team__slug="acme").values_list("role", flat=True))
     assert roles == {Role.OWNER, Role.DEVELOPER, Role.VIEWER}
     assert "dev-demo-pass" in output
-    assert authenticate(username="viewer", password="viewer-demo-pass") is not None
+    request = RequestFactory().post("/login/")  # django-axes needs the request to throttle
+    assert authenticate(request, username="viewer", password="viewer-demo-pass") is not None
 
 
 def test_demo_has_resources_to_look_at(tour, db):
