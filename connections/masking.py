@@ -8,13 +8,18 @@ MASK = "••••••••"
 def mask_url(url: str) -> str:
     """A connection URL with its password masked and its query (which may hold one) hidden.
 
-    Never fails: a URL that does not parse is masked whole after its scheme.
+    Never fails: a URL that does not parse is masked whole after its scheme, and so is one whose
+    user part spilled into the path, query or fragment (a /, ? or # left unencoded in the
+    password), whatever characters the password holds.
     """
+    whole = f"{url.partition('://')[0]}://{MASK}"
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return f"{url.partition('://')[0]}://{MASK}"
+        return whole
+    if "#" in url or "@" in parts.path + parts.query:
+        return whole
     host = parts.hostname or ""
     if ":" in host:
         host = f"[{host}]"

@@ -8,6 +8,7 @@ parameters, protocol arguments), never pasted into a statement. Errors come out 
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -82,11 +83,30 @@ def engine_for(server: DatabaseServer) -> DatabaseEngine:
     return Engine(server.engine).spec.implementation(server)
 
 
+# A % not followed by two hexadecimal digits: no escape at all, which drivers read differently.
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
 def admin_url_problem(url: str, engine: str) -> str | None:
-    """What is wrong with ``url`` as the admin URL of a server of ``engine``, or None."""
+    """What is wrong with ``url`` as the admin URL of a server of ``engine``, or None.
+
+    Checked once, when the URL is saved, so that every reader (drivers, masks, the scrubbing of
+    driver errors) finds the password where a URL parser puts it."""
     schemes = Engine(engine).spec.admin_url_schemes
+    # A /, ? or # in the password ends the user part early: the rest of the password lands in
+    # the path, the query or the fragment, where drivers and masks do not look for a secret.
     try:
         parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if "#" in url or parts is None or "@" in parts.path + parts.query:
+        return (
+            "Percent-encode the user and the password: write / as %2F, ? as %3F, # as %23, "
+            "@ as %40, [ as %5B, ] as %5D and % as %25."
+        )
+    if _BAD_ESCAPE.search(parts.netloc.rpartition("@")[0]):
+        return "A % in the user or the password starts an escape: write a literal % as %25."
+    try:
         parts.port  # noqa: B018 (parsing the port is the check)
     except ValueError:
         return "This is not a URL with a valid port."

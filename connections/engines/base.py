@@ -8,6 +8,7 @@ parameters, protocol arguments), never pasted into a statement. Errors come out 
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -183,13 +184,35 @@ class DatabaseEngine(Protocol):
         ...
 
 
+def _admin_secrets(url: str) -> list[str]:
+    """The admin URL's password as written and decoded, and its whole user part, longest first.
+
+    Plain string work, not a URL parser: it must find them whatever characters they hold, even
+    in a URL saved before admin URLs were validated."""
+    userinfo = url.partition("://")[2].rpartition("@")[0]
+    password = userinfo.partition(":")[2]
+    found = {password, unquote(password), userinfo if password else ""} - {""}
+    return sorted(found, key=len, reverse=True)
+
+
 def operator_detail(error: BaseException, server: DatabaseServer) -> str:
     """A driver's error text without anything of the admin URL's secret in it: for operators."""
     text = " ".join(str(error).split()) or type(error).__name__
-    secret = AdminURL.parse(server.admin_url).password
-    if secret:
+    text = text.replace(server.admin_url, "the admin URL")
+    for secret in _admin_secrets(server.admin_url):
         text = text.replace(secret, "••••")
-    return text.replace(server.admin_url, "the admin URL")
+    return text
+
+
+def probe_failure(error: BaseException, server: DatabaseServer) -> ProbeResult:
+    """A failed probe. It connects with the database's own credentials, whose driver text the
+    team may read; nothing of the admin's (URL, password, user name) may reach it, whatever
+    the driver says."""
+    text = operator_detail(error, server)
+    admin_user = unquote(server.admin_url.partition("://")[2].rpartition("@")[0].partition(":")[0])
+    if admin_user:
+        text = re.sub(rf"(?<![\w$]){re.escape(admin_user)}(?![\w$])", "the admin user", text)
+    return ProbeResult(ok=False, error=text)
 
 
 class Timer:

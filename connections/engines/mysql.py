@@ -36,6 +36,7 @@ from connections.engines.base import (
     ProbeResult,
     ServerReport,
     Timer,
+    probe_failure,
     refused,
     unreachable,
 )
@@ -197,7 +198,7 @@ class MySQLEngine:
                 ssl={"check_hostname": False} if database.force_tls else None,
             )
         except pymysql.MySQLError as error:
-            return ProbeResult(ok=False, error=" ".join(str(error).split()))
+            return probe_failure(error, self.server)
         try:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT VERSION()")

@@ -34,6 +34,7 @@ from connections.engines.base import (
     ServerReport,
     Timer,
     any_network,
+    probe_failure,
     refused,
     unreachable,
 )
@@ -170,7 +171,7 @@ class PostgreSQLEngine:
                 row = connection.execute("SHOW server_version").fetchone()
                 tls = bool(connection.info.pgconn.ssl_in_use)
         except psycopg.Error as error:
-            return ProbeResult(ok=False, error=" ".join(str(error).split()))
+            return probe_failure(error, self.server)
         version = row[0] if row else "?"
         return ProbeResult(
             ok=True, version=f"PostgreSQL {version}", tls=tls, round_trip_ms=timer.elapsed_ms

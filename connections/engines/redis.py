@@ -30,6 +30,7 @@ from connections.engines.base import (
     ServerReport,
     Timer,
     any_network,
+    probe_failure,
     refused,
     unreachable,
 )
@@ -136,7 +137,7 @@ class RedisEngine:
             hello = client.execute_command("HELLO", "2")
             version = dict(zip(hello[::2], hello[1::2], strict=True))[b"version"].decode()
         except redis.RedisError as error:
-            return ProbeResult(ok=False, error=" ".join(str(error).split()))
+            return probe_failure(error, self.server)
         finally:
             client.close()
         return ProbeResult(
