@@ -3,7 +3,6 @@ with the way to write it; the admin list masks the password whatever characters 
 driver text a team member reads holds anything of the admin's URL, password or user."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -11,14 +10,6 @@ from hypothesis import strategies as st
 from connections.engines.base import operator_detail, probe_failure
 from connections.masking import MASK, mask_url
 from connections.models import DatabaseServer
-from tests.conftest import _client_for
-
-
-@pytest.fixture
-def operator_client(client, db):
-    operator = get_user_model().objects.create_superuser("operator", password="op-password-1")
-    client.force_login(operator)
-    return client
 
 
 @pytest.mark.parametrize(
@@ -102,9 +93,9 @@ def legacy_server(make_server):
 
 
 def test_no_team_page_shows_the_admin_password_of_a_legacy_server(
-    owner, make_database, legacy_server
+    client_for, owner, make_database, legacy_server
 ):
-    client = _client_for(owner)
+    client = client_for(owner)
     database = make_database(slug="shop-db", server=legacy_server)
     args = ["acme", database.slug]
     answers = [

@@ -84,13 +84,11 @@ RELAXED = settings(
 
 
 @pytest.fixture
-def cast(owner, make_application, make_database):
+def cast(client_for, owner, make_application, make_database):
     app = make_application(name="Shop", slug="shop")
     database = make_database(name="Shop DB", slug="shop-db")
     variable = Variable.objects.create(application=app, key="SECRET", value="v", runtime=True)
-    client = Client()
-    client.force_login(owner)
-    return client, app, database, variable
+    return client_for(owner), app, database, variable
 
 
 def _url(name, app, database, variable):
