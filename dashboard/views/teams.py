@@ -168,7 +168,8 @@ def invitation_accept(request: HttpRequest, secret: str) -> HttpResponse:
                 membership = teams.join_with_new_account(
                     invitation, form.cleaned_data["username"], form.cleaned_data["password1"]
                 )
-                login(request, membership.user)
+                # Signed in as just created: no password was checked, so no throttling applies.
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
         except Refused as error:
             refusal = error
         else:
