@@ -275,6 +275,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     with psycopg.connect(f"{args.postgres}/postgres", autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{store}"')
+    # Stopped with a signal, still drop the store and stop the server (the finally clauses).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("Stopped."))
     try:
         _benchmark(args)
     finally:
