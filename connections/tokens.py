@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -11,6 +12,9 @@ from connections import activity
 from connections.models import ActivityKind, Application, DeployToken
 
 TOKEN_PREFIX = "hbr_"  # noqa: S105 (a marker that makes leaked tokens easy to scan for)
+# How stale a token's last use may be: a pipeline polling every second writes once in this long,
+# not on every read.
+LAST_USED_PRECISION = timedelta(minutes=5)
 
 
 def _digest(token: str) -> str:
@@ -45,7 +49,10 @@ def revoke_token(actor: User, token: DeployToken) -> None:
 
 
 def authenticate(authorization: str) -> DeployToken | None:
-    """The token named by an ``Authorization: Bearer …`` header, or None."""
+    """The token named by an ``Authorization: Bearer …`` header, or None.
+
+    Records when it was last used, to within :data:`LAST_USED_PRECISION`.
+    """
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.startswith(TOKEN_PREFIX):
         return None
@@ -54,6 +61,10 @@ def authenticate(authorization: str) -> DeployToken | None:
         .filter(digest=_digest(secret.strip()))
         .first()
     )
-    if token is not None:
-        DeployToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    now = timezone.now()
+    if token is not None and (
+        token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION
+    ):
+        token.last_used_at = now
+        DeployToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token

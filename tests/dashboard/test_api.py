@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache.backends import locmem
 from django.urls import reverse
+from django.utils import timezone
 
 from connections import tokens
 from connections.environment import bump_environments
@@ -86,6 +87,25 @@ def test_a_call_records_when_the_token_was_last_used(client, shop, issued):
     _get(client, shop, secret)
     token.refresh_from_db()
     assert token.last_used_at is not None
+
+
+def test_calls_in_quick_succession_record_the_use_once(client, shop, issued):
+    token, secret = issued
+    _get(client, shop, secret)
+    token.refresh_from_db()
+    first_use = token.last_used_at
+    _get(client, shop, secret)
+    token.refresh_from_db()
+    assert token.last_used_at == first_use
+
+
+def test_a_call_after_the_precision_records_the_use_again(client, shop, issued):
+    token, secret = issued
+    long_ago = timezone.now() - tokens.LAST_USED_PRECISION
+    DeployToken.objects.filter(pk=token.pk).update(last_used_at=long_ago)
+    _get(client, shop, secret)
+    token.refresh_from_db()
+    assert token.last_used_at > long_ago
 
 
 def test_token_is_stored_only_as_a_digest(secret):
