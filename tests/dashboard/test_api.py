@@ -158,6 +158,15 @@ def test_matching_if_none_match_is_304(client, shop, secret):
     assert response["ETag"] == etag
 
 
+def test_a_matching_etag_is_answered_from_the_token_alone(
+    client, shop, secret, greeting, django_assert_num_queries
+):
+    etag = _get(client, shop, secret)["ETag"]
+    with django_assert_num_queries(1):  # the token with its application: nothing resolved
+        response = client.get(_environment_url(shop), HTTP_IF_NONE_MATCH=etag, **_bearer(secret))
+    assert response.status_code == 304
+
+
 def test_a_bumped_version_no_longer_matches_the_old_etag(client, team, shop, secret):
     etag = _get(client, shop, secret)["ETag"]
     bump_environments(team, applications=[shop])
