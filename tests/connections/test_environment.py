@@ -253,6 +253,29 @@ def test_resolution_cost_does_not_grow_with_variables_and_connections(
     assert len(resolve_environment(app, RUNTIME)) == 1 + 30 + 30 * len(LinkedField)
 
 
+def test_resolution_reads_nothing_of_the_teams_other_applications(
+    owner, app, api, database, make_application
+):
+    var(api, "KEY", "k")
+    var(app, "FROM_API", "{{ api.KEY }} {{ api.PORT }} {{ shop-db.DB_HOST }}")
+    link(owner, app, database)
+    alone = _queries(app)
+    for number in range(20):
+        other = make_application(slug=f"other-{number}")
+        link(owner, other, database)
+        var(other, "KEY", f"{{{{ api.KEY }}}} {number}")
+    assert _queries(app) == alone
+
+
+def test_a_reference_to_another_applications_linked_variable_follows_the_database(
+    owner, app, make_application, database
+):
+    linked = make_application(slug="linked")
+    link(owner, linked, database)
+    var(app, "VIA_LINKED", "{{ linked.DB_HOST }}:{{ linked.PORT }}")
+    assert resolve_environment(app, RUNTIME)["VIA_LINKED"] == f"{database.internal_host}:8080"
+
+
 # Bumping the environment version
 
 
