@@ -6,14 +6,18 @@ always present at runtime with the application's internal port. A reference to a
 a cycle raises :class:`UnresolvedEnvironment`: never a silent empty string.
 """
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from cryptography.fernet import InvalidToken
+from django.core.cache import cache
 from django.db.models import F, Q
 
+from connections.crypto import decrypt, encrypt
 from connections.models import Application, Database, Engine, LinkedField, Phase, Team, Variable
 
 REFERENCE = re.compile(
@@ -25,6 +29,10 @@ DATABASE_REFERENCE_KEYS = {field.default_key: field for field in LinkedField}
 
 # Environments are for configuration; a value this long means references multiply each other.
 MAX_VALUE_LENGTH = 64 * 1024
+
+# How long a resolved environment stays cached. Its version makes an entry exact; this bounds
+# what changes without a new version (a row edited by hand).
+CACHE_SECONDS = 300
 
 
 class UnresolvedEnvironment(Exception):
@@ -363,6 +371,26 @@ class TeamEnvironments:
 def resolve_environment(application: Application, phase: str) -> dict[str, str]:
     """The environment ``application`` gets in ``phase`` (``build`` or ``runtime``)."""
     return TeamEnvironments(application.team).resolve(application, phase)
+
+
+def cached_environment(application: Application, phase: str) -> dict[str, str]:
+    """:func:`resolve_environment`, resolved at most once per environment version.
+
+    ``application`` must have been read just now: every change to what an environment resolves
+    to gives it a new version, so the entry for a version stays right. The cache may be shared
+    between processes (``CACHE_URL``), so an entry is encrypted with the field encryption keys:
+    no secret lies in it in clear.
+    """
+    key = f"environment:{application.pk}:{application.environment_version}:{phase}"
+    entry = cache.get(key)
+    if entry is not None:
+        try:
+            return json.loads(decrypt(entry))
+        except InvalidToken:  # encrypted with a key since retired: resolve again
+            pass
+    environment = resolve_environment(application, phase)
+    cache.set(key, encrypt(json.dumps(environment)), CACHE_SECONDS)
+    return environment
 
 
 def bump_environments(

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from connections import applications, tokens
-from connections.environment import TeamEnvironments, UnresolvedEnvironment
+from connections.environment import UnresolvedEnvironment, cached_environment
 from connections.errors import Refused
 from connections.formats import CONTENT_TYPES, FORMATS, render
 from connections.models import DeployToken, Phase
@@ -92,7 +92,7 @@ def environment(request: HttpRequest, team: str, app: str) -> HttpResponse:
     if request.headers.get("If-None-Match") == etag:
         return HttpResponse(status=304, headers={"ETag": etag})
     try:
-        variables = TeamEnvironments(application.team).resolve(application, phase)
+        variables = cached_environment(application, phase)
     except UnresolvedEnvironment as error:
         return JsonResponse({"error": str(error)}, status=409)
     meta = {"application": f"{team}/{app}", "phase": phase, "version": version}

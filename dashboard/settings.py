@@ -158,6 +158,10 @@ else:
     # A kept connection is checked before a request reuses it, so a restarted server costs
     # one reconnection, not an error.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = _conn_max_age > 0
+# Resolved environments are cached per version, encrypted (connections.environment). Each
+# process has its own cache by default; a shared one (redis://…) spares each resolving again.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -10,9 +10,9 @@ from django.core.cache.backends import locmem
 from django.urls import reverse
 from django.utils import timezone
 
-from connections import tokens
+from connections import linking, tokens, variables
 from connections.environment import bump_environments
-from connections.models import Activity, DeployToken, Variable
+from connections.models import Activity, DeployToken, LinkedField, Variable
 from dashboard import api
 
 
@@ -300,3 +300,53 @@ def test_token_guessing_window_ends(client, shop, secret, monkeypatch):
     later = time.time() + api.TOKEN_FAILURE_WINDOW + 1
     monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: later))
     assert client.get(url, **_bearer(secret)).status_code == 200
+
+
+# What a call costs: the same queries for one application as for many, whatever their variables
+
+
+def _team(owner, shop, make_application, make_database, *, size: int) -> None:
+    """``shop`` with ``size`` variables referring to another application and the database it is
+    linked to; beside it, ``size - 1`` other applications linked with variables of their own."""
+    database = make_database(slug="main-db")
+    api = make_application(slug="api", internal_port=4000)
+    Variable.objects.create(application=api, key="KEY", value="k")
+    linking.connect(owner, shop, database, linking.proposed_keys())
+    for number in range(size):
+        value = f"{{{{ api.KEY }}}}:{{{{ api.PORT }}}}@{{{{ main-db.DB_HOST }}}}/{number}"
+        Variable.objects.create(application=shop, key=f"KEY_{number}", value=value)
+    for number in range(1, size):
+        other = make_application(slug=f"other-{number}")
+        linking.connect(owner, other, database, linking.proposed_keys())
+        Variable.objects.create(application=other, key="KEY", value="{{ api.KEY }}")
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_a_call_costs_the_same_queries_however_large_the_team(
+    client, owner, shop, secret, make_application, make_database, size, django_assert_num_queries
+):
+    _team(owner, shop, make_application, make_database, size=size)
+    DeployToken.objects.update(last_used_at=timezone.now())  # its use is recorded already
+    # The token with its application and team; the application's variables; the variables
+    # they refer to; the databases, linked or referred to.
+    with django_assert_num_queries(4):
+        first = _get(client, shop, secret)
+    assert first.status_code == 200
+    assert len(first.json()["variables"]) == 1 + len(LinkedField) + size
+    # The same version again comes from the cache: the token alone.
+    with django_assert_num_queries(1):
+        again = _get(client, shop, secret)
+    assert again.json() == first.json()
+    with django_assert_num_queries(1):
+        unchanged = client.get(
+            _environment_url(shop), HTTP_IF_NONE_MATCH=first["ETag"], **_bearer(secret)
+        )
+    assert unchanged.status_code == 304
+
+
+def test_a_change_is_served_at_once_under_its_new_version(client, owner, shop, secret, greeting):
+    assert _get(client, shop, secret).json()["variables"]["GREETING"] == "hello world"
+    greeting.value = "hello again"
+    variables.save_variable(owner, greeting)
+    body = _get(client, shop, secret).json()
+    assert (body["version"], body["variables"]["GREETING"]) == (2, "hello again")
