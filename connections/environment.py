@@ -231,11 +231,16 @@ class TeamEnvironments:
         """Read the application's variables, then what those of ``phase`` refer to."""
         if application.pk not in self._variables:
             self._add_application(application)
+            # With the databases they are linked to: often the ones referenced too.
             variables = list(
-                Variable.objects.filter(application=application).select_related("connection")
+                Variable.objects.filter(application=application).select_related(
+                    "connection__database__region", "connection__database__server"
+                )
             )
             for variable in variables:
                 variable.application = application
+                if variable.is_linked:
+                    self._add_database(variable.connection.database)
             self._variables[application.pk] = variables
         if {(application.pk, phase), (application.pk, None)} & self._followed:
             return
@@ -292,9 +297,7 @@ class TeamEnvironments:
             for database in Database.objects.filter(
                 Q(slug__in=unplaced) | Q(pk__in=database_ids), team=self.team
             ).select_related("region", "server"):
-                database.team = self.team
-                self._databases[database.slug] = database
-                self._databases_by_id[database.pk] = database
+                self._add_database(database)
             unplaced -= self._databases.keys()
         if unplaced:  # applications referenced for their port only, or names of nothing
             for application in Application.objects.filter(team=self.team, slug__in=unplaced):
@@ -308,6 +311,12 @@ class TeamEnvironments:
 
     def _add_application(self, application: Application) -> Application:
         known = self._applications.setdefault(application.slug, application)
+        known.team = self.team
+        return known
+
+    def _add_database(self, database: Database) -> Database:
+        known = self._databases_by_id.setdefault(database.pk, database)
+        self._databases[known.slug] = known
         known.team = self.team
         return known
 

@@ -306,8 +306,8 @@ def test_token_guessing_window_ends(client, shop, secret, monkeypatch):
 
 
 def _team(owner, shop, make_application, make_database, *, size: int) -> None:
-    """``shop`` with ``size`` variables referring to another application and the database it is
-    linked to; beside it, ``size - 1`` other applications linked with variables of their own."""
+    """``shop`` linked to a database, with ``size`` variables referring to it and to another
+    application; beside it, ``size - 1`` other applications linked with variables of their own."""
     database = make_database(slug="main-db")
     api = make_application(slug="api", internal_port=4000)
     Variable.objects.create(application=api, key="KEY", value="k")
@@ -327,9 +327,9 @@ def test_a_call_costs_the_same_queries_however_large_the_team(
 ):
     _team(owner, shop, make_application, make_database, size=size)
     DeployToken.objects.update(last_used_at=timezone.now())  # its use is recorded already
-    # The token with its application and team; the application's variables; the variables
-    # they refer to; the databases, linked or referred to.
-    with django_assert_num_queries(4):
+    # The token with its application and team; the application's variables with the databases
+    # they are linked to (the one referred to among them); the variables they refer to.
+    with django_assert_num_queries(3):
         first = _get(client, shop, secret)
     assert first.status_code == 200
     assert len(first.json()["variables"]) == 1 + len(LinkedField) + size
