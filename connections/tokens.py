@@ -56,15 +56,14 @@ def authenticate(authorization: str) -> DeployToken | None:
     scheme, _, secret = authorization.partition(" ")
     if scheme.lower() != "bearer" or not secret.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        DeployToken.objects.select_related("application__team")
-        .filter(digest=_digest(secret.strip()))
-        .first()
-    )
+    try:
+        token = DeployToken.objects.select_related("application__team").get(
+            digest=_digest(secret.strip())
+        )
+    except DeployToken.DoesNotExist:
+        return None
     now = timezone.now()
-    if token is not None and (
-        token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION
-    ):
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_PRECISION:
         token.last_used_at = now
         DeployToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token
