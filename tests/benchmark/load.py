@@ -64,27 +64,34 @@ class Herd:
     latencies_ms: list[float]
 
 
-async def _fetch(host: str, port: int, path: str, headers: dict[str, str]) -> tuple[bool, float]:
+async def _fetch(
+    host: str, port: int, path: str, headers: dict[str, str], timeout: float
+) -> tuple[bool, float]:
     start = time.perf_counter()
     try:
-        reader, writer = await asyncio.open_connection(host, port)
-        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
-        lines += [f"{name}: {value}" for name, value in headers.items()]
-        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
-        await writer.drain()
-        response = await reader.read()
-        writer.close()
-        await writer.wait_closed()
-        ok = response.startswith(b"HTTP/1.1 200 ") or response.startswith(b"HTTP/1.0 200 ")
-    except OSError:
+        async with asyncio.timeout(timeout):
+            response = await _exchange(host, port, path, headers)
+        ok = response.startswith((b"HTTP/1.1 200 ", b"HTTP/1.0 200 "))
+    except (OSError, TimeoutError):
         ok = False
     return ok, (time.perf_counter() - start) * 1000
 
 
+async def _exchange(host: str, port: int, path: str, headers: dict[str, str]) -> bytes:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: close"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        writer.write(("\r\n".join(lines) + "\r\n\r\n").encode())
+        await writer.drain()
+        return await reader.read()
+    finally:
+        writer.close()
+
+
 async def _herd(host: str, port: int, requests: list[Request], timeout: float) -> Herd:
     start = time.perf_counter()
-    async with asyncio.timeout(timeout):
-        results = await asyncio.gather(*(_fetch(host, port, p, h) for p, h in requests))
+    results = await asyncio.gather(*(_fetch(host, port, p, h, timeout) for p, h in requests))
     return Herd(
         seconds=time.perf_counter() - start,
         errors=sum(not ok for ok, _ in results),
@@ -92,6 +99,9 @@ async def _herd(host: str, port: int, requests: list[Request], timeout: float) -
     )
 
 
-def herd(host: str, port: int, requests: list[Request], *, timeout: float = 300) -> Herd:
-    """Send every request at once, each on its own connection, and wait for all the answers."""
+def herd(host: str, port: int, requests: list[Request], *, timeout: float = 60) -> Herd:
+    """Send every request at once, each on its own connection, and wait for all the answers.
+
+    A request not answered 200 within ``timeout`` seconds (a deploy script's patience) is an
+    error."""
     return asyncio.run(_herd(host, port, requests, timeout))
