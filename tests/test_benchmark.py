@@ -9,7 +9,7 @@ from tests.benchmark.team import build_team
 
 
 def test_the_benchmarks_team_is_what_it_claims_and_served(db, client):
-    built = build_team("bench", applications=3)
+    built = build_team("bench", 3)
     assert Application.objects.filter(team=built.team).count() == 3
     assert Variable.objects.filter(application__team=built.team).count() == 3 * 20
     slug, secret = built.applications[0]

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.test import Client
 
-from connections import activity, changes, credentials, linking, provisioning, tokens
+from connections import applications, credentials, linking, provisioning, tokens, variables
 from connections.models import Application, Database, Membership, Region, Role, Team, Variable
 from dashboard.forms.resources import ApplicationForm, DatabaseForm
 
@@ -69,8 +69,8 @@ def _application_variables(slug: str, neighbours: tuple[str, str], database: str
     ]
 
 
-def build_team(slug: str, applications: int, *, typed_variables: bool = True) -> BuiltTeam:
-    """A team with one PostgreSQL database that ``applications`` applications connect to.
+def build_team(slug: str, size: int, *, typed_variables: bool = True) -> BuiltTeam:
+    """A team with one PostgreSQL database that ``size`` applications connect to.
 
     Each application gets the six linked variables of its connection, a deploy token and, with
     ``typed_variables``, fourteen typed variables (twenty in all), four of them references.
@@ -82,7 +82,8 @@ def build_team(slug: str, applications: int, *, typed_variables: bool = True) ->
     )
     Membership.objects.create(team=team, user=owner, role=Role.OWNER)
 
-    database = provisioning.create(
+    database = provisioning.create_database(
+        owner,
         _submit(
             DatabaseForm,
             {
@@ -94,13 +95,12 @@ def build_team(slug: str, applications: int, *, typed_variables: bool = True) ->
                 "resource_model": "shared",
             },
             team,
-        )
+        ),
     )
-    activity.record(owner, team, "created database", database, engine=database.engine)
     built = BuiltTeam(team=team, owner=owner, database=database)
 
-    apps: list[Application] = []
-    for number in range(1, applications + 1):
+    members: list[Application] = []
+    for number in range(1, size + 1):
         app_slug = f"app-{number:03}"
         application = _submit(
             ApplicationForm,
@@ -114,20 +114,19 @@ def build_team(slug: str, applications: int, *, typed_variables: bool = True) ->
             },
             team,
         )
-        application.save()
-        activity.record(owner, team, "created application", application)
+        applications.create_application(owner, application)
         linking.connect(owner, application, database, linking.proposed_keys())
-        apps.append(application)
+        members.append(application)
 
     if typed_variables:
-        slugs = [app.slug for app in apps]
-        for index, application in enumerate(apps):
+        slugs = [app.slug for app in members]
+        for index, application in enumerate(members):
             neighbours = (slugs[index - 1], slugs[(index + 1) % len(slugs)])
             for spec in _application_variables(application.slug, neighbours, database.slug):
                 spec = {"build": False, "runtime": True, **spec}
-                changes.save_variable(owner, Variable(application=application, **spec))
+                variables.save_variable(owner, Variable(application=application, **spec))
 
-    for application in apps:
+    for application in members:
         _, secret = tokens.create_token(owner, application, "CI")
         built.applications.append((application.slug, secret))
     return built
