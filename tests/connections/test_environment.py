@@ -267,8 +267,9 @@ def test_resolution_reads_nothing_of_the_teams_other_applications(
         other = make_application(slug=f"other-{number}")
         link(owner, other, database)
         var(other, "KEY", f"{{{{ api.KEY }}}} {number}")
-    # The application's variables; the variables it refers to; the database.
-    with django_assert_num_queries(3):
+    # The application's variables with its linked database (the one referred to); the
+    # variables it refers to, which hold no references of their own.
+    with django_assert_num_queries(2):
         environment = resolve_environment(app, RUNTIME)
     assert environment["FROM_API"] == f"k 4000 {database.internal_host}"
 
