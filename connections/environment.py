@@ -239,14 +239,15 @@ class TeamEnvironments:
             )
             for variable in variables:
                 variable.application = application
-                if variable.is_linked:
+                if variable.connection is not None:
                     self._add_database(variable.connection.database)
             self._variables[application.pk] = variables
         if {(application.pk, phase), (application.pk, None)} & self._followed:
             return
         self._followed.add((application.pk, phase))
         own = [v for v in self._variables[application.pk] if phase is None or getattr(v, phase)]
-        pending, database_ids = own, {v.connection.database_id for v in own if v.is_linked}
+        pending = own
+        database_ids = {v.connection.database_id for v in own if v.connection is not None}
         while pending:
             wanted = {
                 (slug, key)
@@ -290,7 +291,9 @@ class TeamEnvironments:
             if pair[0] not in self._variables and pair not in self._by_key:
                 self._by_key[pair] = variables
                 found += variables
-        database_ids = database_ids | {v.connection.database_id for v in found if v.is_linked}
+        database_ids = database_ids | {
+            v.connection.database_id for v in found if v.connection is not None
+        }
         database_ids -= self._databases_by_id.keys()
         unplaced = {slug for slug in slugs if slug not in self._applications}
         if unplaced or database_ids:
@@ -322,7 +325,7 @@ class TeamEnvironments:
 
     def _attach_databases(self, variables: Iterable[Variable]) -> None:
         for variable in variables:
-            if variable.is_linked:
+            if variable.connection is not None:
                 variable.connection.database = self._databases_by_id[
                     variable.connection.database_id
                 ]

@@ -7,7 +7,7 @@ from functools import cache
 
 from django.contrib.auth.models import User
 from django.db import connection, transaction
-from django.db.models.options import Options
+from django.db.models import Model
 from django.utils import timezone
 
 from connections import activity
@@ -76,26 +76,31 @@ _APPLICATION_FIELDS = ("id", "team_id", "name", "slug", "internal_port", "enviro
 _TEAM_FIELDS = ("id", "name", "slug")
 
 
+def _columns(model: type[Model], alias: str, names: tuple[str, ...] | None = None) -> list[str]:
+    """``alias.column`` for each concrete field of ``model`` (only ``names``, aliased, if given)."""
+    quote = connection.ops.quote_name
+    return [
+        f"{alias}.{quote(field.column or field.attname)}"
+        + ("" if names is None else f" AS {quote(f'{alias}_{field.attname}')}")
+        for field in model._meta.concrete_fields
+        if names is None or field.attname in names
+    ]
+
+
 @cache
 def _select_token() -> str:
     quote = connection.ops.quote_name
-    token, application, team = DeployToken._meta, Application._meta, Team._meta
-
-    def columns(alias: str, meta: Options, names: tuple[str, ...]) -> list[str]:
-        return [
-            f"{alias}.{quote(meta.get_field(name).column)} AS {quote(f'{alias}_{name}')}"
-            for name in names
-        ]
-
-    selected = [f"k.{quote(field.column)}" for field in token.concrete_fields]
-    selected += columns("a", application, _APPLICATION_FIELDS)
-    selected += columns("t", team, _TEAM_FIELDS)
+    selected = _columns(DeployToken, "k")
+    selected += _columns(Application, "a", _APPLICATION_FIELDS)
+    selected += _columns(Team, "t", _TEAM_FIELDS)
+    token, application, team = (
+        quote(model._meta.db_table) for model in (DeployToken, Application, Team)
+    )
     # Names come from the models; the digest is a parameter.
     return (
-        f"SELECT {', '.join(selected)} FROM {quote(token.db_table)} k"  # noqa: S608
-        f" JOIN {quote(application.db_table)} a ON a.{quote('id')} = k.{quote('application_id')}"
-        f" JOIN {quote(team.db_table)} t ON t.{quote('id')} = a.{quote('team_id')}"
-        f" WHERE k.{quote('digest')} = %s"
+        f"SELECT {', '.join(selected)} FROM {token} k"  # noqa: S608
+        f" JOIN {application} a ON a.id = k.application_id"
+        f" JOIN {team} t ON t.id = a.team_id WHERE k.digest = %s"
     )
 
 
