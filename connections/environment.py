@@ -6,14 +6,18 @@ always present at runtime with the application's internal port. A reference to a
 a cycle raises :class:`UnresolvedEnvironment`: never a silent empty string.
 """
 
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from django.db.models import F
+from cryptography.fernet import InvalidToken
+from django.core.cache import cache
+from django.db.models import F, Q
 
+from connections.crypto import decrypt, encrypt
 from connections.models import Application, Database, Engine, LinkedField, Phase, Team, Variable
 
 REFERENCE = re.compile(
@@ -25,6 +29,10 @@ DATABASE_REFERENCE_KEYS = {field.default_key: field for field in LinkedField}
 
 # Environments are for configuration; a value this long means references multiply each other.
 MAX_VALUE_LENGTH = 64 * 1024
+
+# How long a resolved environment stays cached. Its version makes an entry exact; this bounds
+# what changes without a new version (a row edited by hand).
+CACHE_SECONDS = 300
 
 
 class UnresolvedEnvironment(Exception):
@@ -92,36 +100,32 @@ class _Frame:
 
 
 class TeamEnvironments:
-    """Everything needed to resolve any environment of one team, read in three queries.
+    """Resolves the environments of one team's applications, reading only what they need.
 
-    Resolving one application may follow references into others, so the whole team is loaded
-    at once; the cost does not grow with the number of variables or connections.
+    An application's variables are read when it is first asked about. The references they hold
+    are then followed a level at a time, each level in at most three queries (the referenced
+    variables, the databases, the applications referenced only for their port), so the cost
+    grows with the depth of references, never with the number of applications, databases or
+    variables in the team. Only :meth:`dependents` reads the whole team.
     """
 
     def __init__(self, team: Team) -> None:
         self.team = team
-        self.applications = {app.slug: app for app in Application.objects.filter(team=team)}
-        self.databases = {
-            db.slug: db
-            for db in Database.objects.filter(team=team).select_related("region", "server")
-        }
-        for database in self.databases.values():
-            database.team = team
-        self._variables: dict[int, list[Variable]] = defaultdict(list)
+        self._applications: dict[str, Application] = {}
+        self._databases: dict[str, Database] = {}
+        self._databases_by_id: dict[int, Database] = {}
+        self._absent: set[str] = set()  # names of nothing in this team
+        # Every variable of the applications read whole...
+        self._variables: dict[int, list[Variable]] = {}
+        # ...and, of the others, every variable of the (application, key) pairs referenced.
+        self._by_key: dict[tuple[int, str], list[Variable]] = {}
+        self._followed: set[tuple[int, str | None]] = set()
         # Each (application, phase, key) is resolved once, however many values refer to it.
         self._resolved: dict[_Frame, str] = {}
-        for variable in Variable.objects.filter(application__team=team).select_related(
-            "connection"
-        ):
-            if variable.connection is not None:
-                variable.connection.database = self._database_by_id(variable.connection.database_id)
-            self._variables[variable.application_id].append(variable)
-
-    def _database_by_id(self, pk: int) -> Database:
-        return next(db for db in self.databases.values() if db.pk == pk)
 
     def variables_of(self, application: Application, phase: str | None = None) -> list[Variable]:
         """The application's variables, for one phase or all of them, sorted by key."""
+        self._read(application, phase)
         variables = self._variables[application.pk]
         if phase is not None:
             variables = [v for v in variables if getattr(v, phase)]
@@ -129,8 +133,13 @@ class TeamEnvironments:
 
     def replace_variable(self, candidate: Variable) -> None:
         """Resolve as if ``candidate`` were saved (replacing the variable it edits, if any)."""
-        variables = self._variables[candidate.application_id]
-        variables[:] = [v for v in variables if v.pk is None or v.pk != candidate.pk]
+        application = candidate.application
+        self._read(application)
+        variables = self._variables[application.pk]
+        edited = next((v for v in variables if v.pk is not None and v.pk == candidate.pk), None)
+        if edited is not None and edited.connection_id == candidate.connection_id:
+            candidate.connection = edited.connection  # with its database, already read
+        variables[:] = [v for v in variables if v is not edited]
         variables.append(candidate)
         self._resolved.clear()
 
@@ -184,18 +193,20 @@ class TeamEnvironments:
         yield value[start:]
 
     def _follow(self, slug: str, key: str, phase: str, stack: tuple) -> str:
-        if slug in self.applications:
-            target = self.applications[slug]
+        if not self._known(slug, key):  # a reference read since (an edited variable's)
+            self._fetch({(slug, key)}, set())
+        if slug in self._applications:
+            target = self._applications[slug]
             if key == "PORT" and phase == Phase.RUNTIME:
                 return str(target.internal_port)
-            for variable in self.variables_of(target, phase):
-                if variable.key == key:
+            for variable in self._variables_named(target, key):
+                if getattr(variable, phase):
                     return self.value_of(target, phase, variable, stack)
             raise UnresolvedEnvironment(
                 f"{{{{ {slug}.{key} }}}}: {slug} has no variable {key} available "
                 f"{'during the build' if phase == Phase.BUILD else 'at runtime'}."
             )
-        if slug in self.databases:
+        if slug in self._databases:
             if phase == Phase.BUILD:
                 raise UnresolvedEnvironment(
                     f"{{{{ {slug}.{key} }}}}: a database's internal connection details cannot be "
@@ -208,11 +219,123 @@ class TeamEnvironments:
                 raise UnresolvedEnvironment(
                     f"{{{{ {slug}.{key} }}}}: a database offers {names}, not {key}."
                 )
-            return linked_value(self.databases[slug], DATABASE_REFERENCE_KEYS[key])
+            return linked_value(self._databases[slug], DATABASE_REFERENCE_KEYS[key])
         raise UnresolvedEnvironment(
             f"{{{{ {slug}.{key} }}}}: there is no application or database named {slug!r} "
             "in this team."
         )
+
+    # Reading what is needed
+
+    def _read(self, application: Application, phase: str | None = None) -> None:
+        """Read the application's variables, then what those of ``phase`` refer to."""
+        if application.pk not in self._variables:
+            self._add_application(application)
+            # With the databases they are linked to: often the ones referenced too.
+            variables = list(
+                Variable.objects.filter(application=application).select_related(
+                    "connection__database__region", "connection__database__server"
+                )
+            )
+            for variable in variables:
+                variable.application = application
+                if variable.connection is not None:
+                    self._add_database(variable.connection.database)
+            self._variables[application.pk] = variables
+        if {(application.pk, phase), (application.pk, None)} & self._followed:
+            return
+        self._followed.add((application.pk, phase))
+        own = [v for v in self._variables[application.pk] if phase is None or getattr(v, phase)]
+        pending = own
+        database_ids = {v.connection.database_id for v in own if v.connection is not None}
+        while pending:
+            wanted = {
+                (slug, key)
+                for variable in pending
+                if not variable.is_linked
+                for slug, key in references_in(variable.value)
+                if not self._known(slug, key)
+            }
+            pending = self._fetch(wanted, database_ids) if wanted or database_ids else []
+            database_ids = set()
+        self._attach_databases(own)
+
+    def _known(self, slug: str, key: str) -> bool:
+        if slug in self._absent or slug in self._databases:
+            return True
+        application = self._applications.get(slug)
+        return application is not None and (
+            key == "PORT"
+            or application.pk in self._variables
+            or (application.pk, key) in self._by_key
+        )
+
+    def _fetch(self, wanted: set[tuple[str, str]], database_ids: set[int]) -> list[Variable]:
+        """Read the referenced ``(slug, key)`` pairs and databases; return the variables read
+        for those pairs, whose own references are the next level."""
+        slugs = {slug for slug, _ in wanted}
+        keys = {key for _, key in wanted if key != "PORT"}  # PORT is never a variable
+        fetched: dict[tuple[int, str], list[Variable]] = {}
+        if keys:
+            for variable in Variable.objects.filter(
+                application__team=self.team, application__slug__in=slugs, key__in=keys
+            ).select_related("application", "connection"):
+                variable.application = self._add_application(variable.application)
+                fetched.setdefault((variable.application.pk, variable.key), []).append(variable)
+        # Every variable of a fetched pair came back: the pairs are complete, even when empty.
+        for slug, key in wanted:
+            if slug in self._applications:
+                fetched.setdefault((self._applications[slug].pk, key), [])
+        found: list[Variable] = []
+        for pair, variables in fetched.items():
+            if pair[0] not in self._variables and pair not in self._by_key:
+                self._by_key[pair] = variables
+                found += variables
+        database_ids = database_ids | {
+            v.connection.database_id for v in found if v.connection is not None
+        }
+        database_ids -= self._databases_by_id.keys()
+        unplaced = {slug for slug in slugs if slug not in self._applications}
+        if unplaced or database_ids:
+            for database in Database.objects.filter(
+                Q(slug__in=unplaced) | Q(pk__in=database_ids), team=self.team
+            ).select_related("region", "server"):
+                self._add_database(database)
+            unplaced -= self._databases.keys()
+        if unplaced:  # applications referenced for their port only, or names of nothing
+            for application in Application.objects.filter(team=self.team, slug__in=unplaced):
+                self._add_application(application)
+                for slug, key in wanted:
+                    if slug == application.slug:
+                        self._by_key.setdefault((application.pk, key), [])
+            self._absent |= unplaced - self._applications.keys()
+        self._attach_databases(found)
+        return [v for v in found if (v.application.slug, v.key) in wanted]
+
+    def _add_application(self, application: Application) -> Application:
+        known = self._applications.setdefault(application.slug, application)
+        known.team = self.team
+        return known
+
+    def _add_database(self, database: Database) -> Database:
+        known = self._databases_by_id.setdefault(database.pk, database)
+        self._databases[known.slug] = known
+        known.team = self.team
+        return known
+
+    def _attach_databases(self, variables: Iterable[Variable]) -> None:
+        for variable in variables:
+            if variable.connection is not None:
+                variable.connection.database = self._databases_by_id[
+                    variable.connection.database_id
+                ]
+
+    def _variables_named(self, application: Application, key: str) -> list[Variable]:
+        if application.pk in self._variables:
+            return [v for v in self._variables[application.pk] if v.key == key]
+        return self._by_key.get((application.pk, key), [])
+
+    # Reading the whole team
 
     def dependents(
         self,
@@ -221,26 +344,32 @@ class TeamEnvironments:
     ) -> set[int]:
         """Ids of the applications whose environment depends on any of the given resources:
         the applications themselves, those linked to the databases, and every application
-        that references one of those, transitively."""
+        that references one of those, transitively. Reads the whole team, in two queries."""
+        team = {app.pk: app for app in Application.objects.filter(team=self.team)}
+        variables: dict[int, list[Variable]] = defaultdict(list)
+        for variable in Variable.objects.filter(application__team=self.team).select_related(
+            "connection"
+        ):
+            variables[variable.application_id].append(variable)
         changed = {app.slug for app in applications} | {db.slug for db in databases}
         database_ids = {db.pk for db in databases}
         affected = {app.pk for app in applications}
-        for application in self.applications.values():
+        for application in team.values():
             if any(
                 v.connection is not None and v.connection.database_id in database_ids
-                for v in self._variables[application.pk]
+                for v in variables[application.pk]
             ):
                 affected.add(application.pk)
                 changed.add(application.slug)
         grew = True
         while grew:
             grew = False
-            for application in self.applications.values():
+            for application in team.values():
                 if application.pk in affected:
                     continue
                 referenced = {
                     slug
-                    for v in self._variables[application.pk]
+                    for v in variables[application.pk]
                     if not v.is_linked
                     for slug, _ in references_in(v.value)
                 }
@@ -254,6 +383,26 @@ class TeamEnvironments:
 def resolve_environment(application: Application, phase: str) -> dict[str, str]:
     """The environment ``application`` gets in ``phase`` (``build`` or ``runtime``)."""
     return TeamEnvironments(application.team).resolve(application, phase)
+
+
+def cached_environment(application: Application, phase: str) -> dict[str, str]:
+    """:func:`resolve_environment`, resolved at most once per environment version.
+
+    ``application`` must have been read just now: every change to what an environment resolves
+    to gives it a new version, so the entry for a version stays right. The cache may be shared
+    between processes (``CACHE_URL``), so an entry is encrypted with the field encryption keys:
+    no secret lies in it in clear.
+    """
+    key = f"environment:{application.pk}:{application.environment_version}:{phase}"
+    entry = cache.get(key)
+    if entry is not None:
+        try:
+            return json.loads(decrypt(entry))
+        except InvalidToken:  # encrypted with a key since retired: resolve again
+            pass
+    environment = resolve_environment(application, phase)
+    cache.set(key, encrypt(json.dumps(environment)), CACHE_SECONDS)
+    return environment
 
 
 def bump_environments(

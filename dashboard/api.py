@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from connections import applications, tokens
-from connections.environment import TeamEnvironments, UnresolvedEnvironment
+from connections.environment import UnresolvedEnvironment, cached_environment
 from connections.errors import Refused
 from connections.formats import CONTENT_TYPES, FORMATS, render
 from connections.models import DeployToken, Phase
@@ -85,14 +85,16 @@ def environment(request: HttpRequest, team: str, app: str) -> HttpResponse:
     if phase not in Phase.values or fmt not in FORMATS:
         message = f"phase is one of {', '.join(Phase.values)}; format one of {', '.join(FORMATS)}."
         return JsonResponse({"error": message}, status=400)
-    try:
-        variables = TeamEnvironments(application.team).resolve(application, phase)
-    except UnresolvedEnvironment as error:
-        return JsonResponse({"error": str(error)}, status=409)
+    # The version names what the environment resolves to: a client that has it already is
+    # answered before anything is read or decrypted.
     version = application.environment_version
     etag = f'"{version}-{phase}-{fmt}"'
     if request.headers.get("If-None-Match") == etag:
         return HttpResponse(status=304, headers={"ETag": etag})
+    try:
+        variables = cached_environment(application, phase)
+    except UnresolvedEnvironment as error:
+        return JsonResponse({"error": str(error)}, status=409)
     meta = {"application": f"{team}/{app}", "phase": phase, "version": version}
     body = render(variables, fmt, meta=meta)
     return HttpResponse(

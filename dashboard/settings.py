@@ -38,6 +38,15 @@ def _bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
 
 
+def _int(name: str, default: int, minimum: int) -> int:
+    raw = env.str(name, default=str(default)).strip()
+    if not raw.isdigit() or int(raw) < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least {minimum}, not {raw!r}."
+        )
+    return int(raw)
+
+
 DEBUG = _bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -126,6 +135,33 @@ FORM_RENDERER = "dashboard.forms.renderer.FormRenderer"
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+# A new PostgreSQL connection costs more than most requests: each process keeps a pool of them
+# (psycopg's) or, with the pool off, may keep its one connection for DATABASE_CONN_MAX_AGE.
+_conn_max_age = _int("DATABASE_CONN_MAX_AGE", default=0, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and _bool(
+    "DATABASE_POOL", default=True
+):
+    if _conn_max_age:
+        raise ImproperlyConfigured(
+            "DATABASE_CONN_MAX_AGE keeps connections without a pool: set DATABASE_POOL=false "
+            "to use it."
+        )
+    _pool = {
+        "min_size": _int("DATABASE_POOL_MIN_SIZE", default=1, minimum=0),
+        "max_size": _int("DATABASE_POOL_MAX_SIZE", default=4, minimum=1),
+    }
+    if _pool["min_size"] > _pool["max_size"]:
+        raise ImproperlyConfigured("DATABASE_POOL_MIN_SIZE is larger than DATABASE_POOL_MAX_SIZE.")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = _pool
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = _conn_max_age
+    # A kept connection is checked before a request reuses it, so a restarted server costs
+    # one reconnection, not an error.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = _conn_max_age > 0
+# Resolved environments are cached per version, encrypted (connections.environment). Each
+# process has its own cache by default; a shared one (redis://…) spares each resolving again.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -50,7 +50,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Failure counters (unknown deploy tokens) live in the cache: each test starts from none."""
+    """Failure counters (unknown deploy tokens) and resolved environments (keyed by row ids, which
+    a rolled-back test may hand out again) live in the cache: each test starts from none."""
     cache.clear()
     yield
     cache.clear()

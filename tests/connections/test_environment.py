@@ -3,16 +3,20 @@ value per phase, linked variables that follow their database, references to the 
 resources, errors that say what is wrong without revealing other teams, a cost that does not grow,
 the version bumps that mark a restart, and the rules the database and the variable form keep."""
 
+import json
 import tracemalloc
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
-from connections import linking
+from connections import linking, variables
+from connections.crypto import decrypt
 from connections.environment import (
     UnresolvedEnvironment,
     bump_environments,
+    cached_environment,
     connection_url,
     resolve_environment,
 )
@@ -251,6 +255,52 @@ def test_resolution_cost_does_not_grow_with_variables_and_connections(
         with django_assert_num_queries(one[phase]):
             resolve_environment(app, phase)
     assert len(resolve_environment(app, RUNTIME)) == 1 + 30 + 30 * len(LinkedField)
+
+
+def test_resolution_reads_nothing_of_the_teams_other_applications(
+    owner, app, api, database, make_application, django_assert_num_queries
+):
+    var(api, "KEY", "k")
+    var(app, "FROM_API", "{{ api.KEY }} {{ api.PORT }} {{ shop-db.DB_HOST }}")
+    link(owner, app, database)
+    for number in range(20):
+        other = make_application(slug=f"other-{number}")
+        link(owner, other, database)
+        var(other, "KEY", f"{{{{ api.KEY }}}} {number}")
+    # The application's variables with its linked database (the one referred to); the
+    # variables it refers to, which hold no references of their own.
+    with django_assert_num_queries(2):
+        environment = resolve_environment(app, RUNTIME)
+    assert environment["FROM_API"] == f"k 4000 {database.internal_host}"
+
+
+def test_a_reference_to_another_applications_linked_variable_follows_the_database(
+    owner, app, make_application, database
+):
+    linked = make_application(slug="linked")
+    link(owner, linked, database)
+    var(app, "VIA_LINKED", "{{ linked.DB_HOST }}:{{ linked.PORT }}")
+    assert resolve_environment(app, RUNTIME)["VIA_LINKED"] == f"{database.internal_host}:8080"
+
+
+# The cache of resolved environments
+
+
+def test_a_cached_environment_is_kept_encrypted(app):
+    var(app, "API_SECRET", "s3cret-value")
+    assert cached_environment(app, RUNTIME)["API_SECRET"] == "s3cret-value"
+    entry = cache.get(f"environment:{app.pk}:{app.environment_version}:runtime")
+    assert "s3cret-value" not in entry
+    assert json.loads(decrypt(entry))["API_SECRET"] == "s3cret-value"
+
+
+def test_a_cached_environment_follows_a_new_version(owner, app):
+    variable = var(app, "KEY", "old")
+    assert cached_environment(app, RUNTIME)["KEY"] == "old"
+    variable.value = "new"
+    variables.save_variable(owner, variable)
+    app.refresh_from_db()
+    assert cached_environment(app, RUNTIME)["KEY"] == "new"
 
 
 # Bumping the environment version

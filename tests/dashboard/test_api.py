@@ -8,10 +8,11 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache.backends import locmem
 from django.urls import reverse
+from django.utils import timezone
 
-from connections import tokens
+from connections import linking, tokens, variables
 from connections.environment import bump_environments
-from connections.models import Activity, DeployToken, Variable
+from connections.models import Activity, DeployToken, LinkedField, Variable
 from dashboard import api
 
 
@@ -88,6 +89,25 @@ def test_a_call_records_when_the_token_was_last_used(client, shop, issued):
     assert token.last_used_at is not None
 
 
+def test_calls_in_quick_succession_record_the_use_once(client, shop, issued):
+    token, secret = issued
+    _get(client, shop, secret)
+    token.refresh_from_db()
+    first_use = token.last_used_at
+    _get(client, shop, secret)
+    token.refresh_from_db()
+    assert token.last_used_at == first_use
+
+
+def test_a_call_after_the_precision_records_the_use_again(client, shop, issued):
+    token, secret = issued
+    long_ago = timezone.now() - tokens.LAST_USED_PRECISION
+    DeployToken.objects.filter(pk=token.pk).update(last_used_at=long_ago)
+    _get(client, shop, secret)
+    token.refresh_from_db()
+    assert token.last_used_at > long_ago
+
+
 def test_token_is_stored_only_as_a_digest(secret):
     stored = DeployToken.objects.values().get()
     assert stored["digest"] != secret
@@ -136,6 +156,15 @@ def test_matching_if_none_match_is_304(client, shop, secret):
     )
     assert response.status_code == 304
     assert response["ETag"] == etag
+
+
+def test_a_matching_etag_is_answered_from_the_token_alone(
+    client, shop, secret, greeting, django_assert_num_queries
+):
+    etag = _get(client, shop, secret)["ETag"]
+    with django_assert_num_queries(1):  # the token with its application: nothing resolved
+        response = client.get(_environment_url(shop), HTTP_IF_NONE_MATCH=etag, **_bearer(secret))
+    assert response.status_code == 304
 
 
 def test_a_bumped_version_no_longer_matches_the_old_etag(client, team, shop, secret):
@@ -271,3 +300,53 @@ def test_token_guessing_window_ends(client, shop, secret, monkeypatch):
     later = time.time() + api.TOKEN_FAILURE_WINDOW + 1
     monkeypatch.setattr(locmem, "time", SimpleNamespace(time=lambda: later))
     assert client.get(url, **_bearer(secret)).status_code == 200
+
+
+# What a call costs: the same queries for one application as for many, whatever their variables
+
+
+def _team(owner, shop, make_application, make_database, *, size: int) -> None:
+    """``shop`` linked to a database, with ``size`` variables referring to it and to another
+    application; beside it, ``size - 1`` other applications linked with variables of their own."""
+    database = make_database(slug="main-db")
+    api = make_application(slug="api", internal_port=4000)
+    Variable.objects.create(application=api, key="KEY", value="k")
+    linking.connect(owner, shop, database, linking.proposed_keys())
+    for number in range(size):
+        value = f"{{{{ api.KEY }}}}:{{{{ api.PORT }}}}@{{{{ main-db.DB_HOST }}}}/{number}"
+        Variable.objects.create(application=shop, key=f"KEY_{number}", value=value)
+    for number in range(1, size):
+        other = make_application(slug=f"other-{number}")
+        linking.connect(owner, other, database, linking.proposed_keys())
+        Variable.objects.create(application=other, key="KEY", value="{{ api.KEY }}")
+
+
+@pytest.mark.parametrize("size", [1, 30])
+def test_a_call_costs_the_same_queries_however_large_the_team(
+    client, owner, shop, secret, make_application, make_database, size, django_assert_num_queries
+):
+    _team(owner, shop, make_application, make_database, size=size)
+    DeployToken.objects.update(last_used_at=timezone.now())  # its use is recorded already
+    # The token with its application and team; the application's variables with the databases
+    # they are linked to (the one referred to among them); the variables they refer to.
+    with django_assert_num_queries(3):
+        first = _get(client, shop, secret)
+    assert first.status_code == 200
+    assert len(first.json()["variables"]) == 1 + len(LinkedField) + size
+    # The same version again comes from the cache: the token alone.
+    with django_assert_num_queries(1):
+        again = _get(client, shop, secret)
+    assert again.json() == first.json()
+    with django_assert_num_queries(1):
+        unchanged = client.get(
+            _environment_url(shop), HTTP_IF_NONE_MATCH=first["ETag"], **_bearer(secret)
+        )
+    assert unchanged.status_code == 304
+
+
+def test_a_change_is_served_at_once_under_its_new_version(client, owner, shop, secret, greeting):
+    assert _get(client, shop, secret).json()["variables"]["GREETING"] == "hello world"
+    greeting.value = "hello again"
+    variables.save_variable(owner, greeting)
+    body = _get(client, shop, secret).json()
+    assert (body["version"], body["variables"]["GREETING"]) == (2, "hello again")

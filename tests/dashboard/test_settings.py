@@ -138,3 +138,52 @@ def test_the_environment_wins_over_the_env_file(tmp_path):
     debug, secret_key, *keys = result.stdout.split()
     assert (debug, secret_key) == ("True", PRODUCTION["SECRET_KEY"])
     assert keys == [PRODUCTION["FIELD_ENCRYPTION_KEYS"]]
+
+
+# Connections to the store ---------------------------------------------------------------------
+
+
+def _database_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    code = (
+        "from django.conf import settings; d = settings.DATABASES['default']; "
+        "print(d.get('OPTIONS', {}).get('pool'), d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    url = "postgres://u@127.0.0.1:5432/x"
+    return _manage(
+        "shell", "--no-imports", "-c", code, **{**PRODUCTION, "DATABASE_URL": url, **env}
+    )
+
+
+def test_postgresql_connections_are_pooled_by_default():
+    result = _database_settings()
+    assert result.stdout.split() == ["{'min_size':", "1,", "'max_size':", "4}", "0", "False"]
+
+
+def test_pool_sizes_come_from_the_environment():
+    result = _database_settings(DATABASE_POOL_MIN_SIZE="2", DATABASE_POOL_MAX_SIZE="8")
+    assert result.stdout.startswith("{'min_size': 2, 'max_size': 8}"), result.stderr
+
+
+def test_without_the_pool_a_process_may_keep_its_connection_checked():
+    result = _database_settings(DATABASE_POOL="false", DATABASE_CONN_MAX_AGE="60")
+    assert result.stdout.split() == ["None", "60", "True"], result.stderr
+
+
+def test_kept_connections_and_the_pool_together_are_refused():
+    result = _database_settings(DATABASE_CONN_MAX_AGE="60")
+    assert result.returncode != 0
+    assert "DATABASE_POOL=false" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_POOL_MAX_SIZE": "many"}, "DATABASE_POOL_MAX_SIZE must be a whole number"),
+        ({"DATABASE_POOL_MAX_SIZE": "0"}, "DATABASE_POOL_MAX_SIZE must be a whole number"),
+        ({"DATABASE_POOL_MIN_SIZE": "5"}, "DATABASE_POOL_MIN_SIZE is larger than"),
+    ],
+)
+def test_a_bad_pool_size_is_named(env, message):
+    result = _database_settings(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
