@@ -22,7 +22,6 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-
 class _SettingsEnv(environ.FileAwareEnv):
     """Reads SECRET_KEY_FILE (and any *_FILE) when the plain variable is absent, from a copy of
     the process's environment: the .env fills in that copy only, so the dashboard's keys never

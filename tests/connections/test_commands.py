@@ -120,9 +120,7 @@ def _received(tmp_path, *args: str) -> dict[str, str]:
     return json.loads(dump.read_text(encoding="utf-8"))
 
 
-def test_runenv_clean_gives_the_command_exactly_the_resolved_environment(
-    shop, greeting, tmp_path
-):
+def test_runenv_clean_gives_the_command_exactly_the_resolved_environment(shop, greeting, tmp_path):
     Variable.objects.create(application=shop, key="AWKWARD", value=AWKWARD)
     assert "DJANGO_ALLOW_ASYNC_UNSAFE" in os.environ  # set by the test settings; must not leak
     received = _received(tmp_path, "shop", "--clean")
