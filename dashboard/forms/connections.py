@@ -11,7 +11,7 @@ from connections.environment import TeamEnvironments, UnresolvedEnvironment
 from connections.linking import PREFIX_PATTERN, clashing_keys, key_error, proposed_keys, refusal
 from connections.models import Application, Database, LinkedField, Phase, Variable
 from connections.passwords import generate_password, policy_failures
-from dashboard.forms.resources import validate_application_port
+from dashboard.forms.resources import ApplicationPortField
 
 BUILD_REFUSAL = (
     "Variables linked to an internal connection are available at runtime only: the internal "
@@ -279,12 +279,11 @@ class VariableForm(forms.ModelForm[Variable]):
 
 
 class PortForm(forms.ModelForm[Application]):
+    internal_port = ApplicationPortField()
+
     class Meta:
         model = Application
         fields = ["internal_port"]
-
-    def clean_internal_port(self) -> int:
-        return validate_application_port(self.cleaned_data["internal_port"])
 
 
 class DeployTokenForm(forms.Form):
