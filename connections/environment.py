@@ -45,8 +45,9 @@ def endpoint(database: Database, *, external: bool = False) -> tuple[str, int]:
         return database.internal_host, database.internal_port
     if not database.internet_access or database.public_endpoint is None:
         raise UnresolvedEnvironment(
-            f"{database.name}'s external connections are off, so its external details are "
-            "unavailable. Turn them on in the database's Network tab, or remove this variable."
+            f"{database.name} has Internet access off, so its external connection details are "
+            "unavailable. Turn on Internet access in the database's Network tab, or remove this "
+            "variable."
         )
     return database.public_endpoint
 

@@ -134,7 +134,7 @@ def add_external_build_variables(actor: User, connection: Connection) -> list[st
     application, database = connection.application, connection.database
     if not database.internet_access or database.public_endpoint is None:
         raise ConnectionRefused(
-            f"{database.name} has external connections off. Turn them on in its Network tab first."
+            f"{database.name} has Internet access off. Turn it on in its Network tab first."
         )
     runtime = {
         LinkedField(v.linked_field): v.key for v in connection.variables.filter(external=False)

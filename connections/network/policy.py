@@ -560,7 +560,7 @@ def reachability_for_address(database: Database, address: str | IPAddress, *, tl
 
 
 def reachable_from_internet(database: Database) -> bool:
-    """The one notion of "reachable from the Internet", and of external connections being on.
+    """The one notion of "reachable from the Internet": Internet access, whatever the model.
 
     Shared: the Internet access switch. Dedicated: some firewall rule admits an address outside
     the platform's region ranges. Both are kept in ``internet_access``, so this costs no query.

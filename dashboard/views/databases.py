@@ -164,7 +164,7 @@ def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse
     database = get_database_for_user(request, team, db, change=Role.DEVELOPER)
     external = request.POST.get("endpoint") == "external"
     if external and not credentials.external_details_available(database):
-        raise Http404("External connections are off.")
+        raise Http404("Internet access is off.")
     revealed = credentials.reveal_credentials(request.user, database, external=external)
     context = {
         "database": database,
