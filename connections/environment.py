@@ -18,14 +18,13 @@ from django.core.cache import cache
 from django.db.models import F, Q
 
 from connections.crypto import decrypt, encrypt
+from connections.engines import SQL_VARIABLE_KEYS
 from connections.models import Application, Database, Engine, LinkedField, Phase, Team, Variable
 
 REFERENCE = re.compile(
     r"\{\{\s*(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}"
 )
 
-# The names under which a database's connection details can be referenced.
-DATABASE_REFERENCE_KEYS = {field.default_key: field for field in LinkedField}
 
 # Environments are for configuration; a value this long means references multiply each other.
 MAX_VALUE_LENGTH = 64 * 1024
@@ -83,6 +82,16 @@ def linked_value(database: Database, field: str, *, external: bool = False) -> s
             return database.password
         case LinkedField.URL:
             return connection_url(database, external=external)
+
+
+def reference_keys(database: Database) -> dict[str, LinkedField]:
+    """The names under which ``database``'s connection details can be referenced, its engine's
+    keys first (``{{ cache.REDIS_URL }}``). The SQL names (``DATABASE_URL``…) work for every
+    engine: they were every engine's before engines had keys of their own."""
+    names = {field.default_key(database.engine): field for field in LinkedField}
+    for field in LinkedField:
+        names.setdefault(SQL_VARIABLE_KEYS[field.value], field)
+    return names
 
 
 def references_in(value: str) -> list[tuple[str, str]]:
@@ -215,12 +224,14 @@ class TeamEnvironments:
                     "the step that needs the database to the start command, or make this "
                     "variable available at runtime only."
                 )
-            if key not in DATABASE_REFERENCE_KEYS:
-                names = ", ".join(DATABASE_REFERENCE_KEYS)
+            database = self._databases[slug]
+            names = reference_keys(database)
+            if key not in names:
+                offered = ", ".join(field.default_key(database.engine) for field in LinkedField)
                 raise UnresolvedEnvironment(
-                    f"{{{{ {slug}.{key} }}}}: a database offers {names}, not {key}."
+                    f"{{{{ {slug}.{key} }}}}: {slug} offers {offered}, not {key}."
                 )
-            return linked_value(self._databases[slug], DATABASE_REFERENCE_KEYS[key])
+            return linked_value(database, names[key])
         raise UnresolvedEnvironment(
             f"{{{{ {slug}.{key} }}}}: there is no application or database named {slug!r} "
             "in this team."

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 
 from connections.crypto import EncryptedTextField
+from connections.engines import Engine
 from connections.models.base import KEY_PATTERN
 from connections.models.resources import Application, Database
 
@@ -28,23 +29,14 @@ class LinkedField(models.TextChoices):
     PASSWORD = "password", "Password"
     URL = "url", "Connection URL"
 
-    @property
-    def default_key(self) -> str:
-        return DEFAULT_KEYS[self]
+    def default_key(self, engine: str) -> str:
+        """The key a variable following this detail of an ``engine`` database is proposed
+        under: ``DATABASE_URL`` for the SQL engines, ``REDIS_URL`` for Redis."""
+        return Engine(engine).spec.variable_keys[self.value]
 
     @property
     def is_secret(self) -> bool:
         return self in (LinkedField.PASSWORD, LinkedField.URL)
-
-
-DEFAULT_KEYS = {
-    LinkedField.HOST: "DB_HOST",
-    LinkedField.PORT: "DB_PORT",
-    LinkedField.NAME: "DB_NAME",
-    LinkedField.USER: "DB_USER",
-    LinkedField.PASSWORD: "DB_PASSWORD",
-    LinkedField.URL: "DATABASE_URL",
-}
 
 
 class Connection(models.Model):
