@@ -134,12 +134,13 @@ class TeamEnvironments:
         self._resolved: dict[_Frame, str] = {}
 
     def variables_of(self, application: Application, phase: str | None = None) -> list[Variable]:
-        """The application's variables, for one phase or all of them, sorted by key."""
+        """The application's variables, for one phase or all of them, sorted by key, whatever
+        its case (``api_key`` between ``ALLOWED_HOSTS`` and ``DATABASE_URL``)."""
         self._read(application, phase)
         variables = self._variables[application.pk]
         if phase is not None:
             variables = [v for v in variables if getattr(v, phase)]
-        return sorted(variables, key=lambda v: (v.key, v.pk or 0))
+        return sorted(variables, key=lambda v: (v.key.casefold(), v.key, v.pk or 0))
 
     def replace_variable(self, candidate: Variable) -> None:
         """Resolve as if ``candidate`` were saved (replacing the variable it edits, if any)."""

@@ -5,6 +5,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from connections.crypto import EncryptedTextField
 from connections.engines import Engine
@@ -87,7 +88,7 @@ class Variable(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["key", "id"]
+        ordering = [Lower("key"), "key", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(key__regex=KEY_PATTERN), name="variable_key_posix"),
             models.CheckConstraint(

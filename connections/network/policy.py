@@ -24,6 +24,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from django.db.models.functions import Lower
+
 from connections.errors import Refused
 from connections.models import (
     Application,
@@ -574,7 +576,7 @@ def connection_verdicts(
     """Every connected application of ``database`` with its verdict, in one more query."""
     firewall = firewall or load_firewall(database)
     connections = database.connections.select_related("application__region").order_by(
-        "application__name"
+        Lower("application__name"), "application__name"
     )
     return [
         (connection, firewall.for_application(connection.application)) for connection in connections

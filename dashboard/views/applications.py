@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.db.models.functions import Lower
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -54,7 +55,7 @@ def _app_context(application: Application, tab: str) -> dict[str, Any]:
     connections = []
     for connection in application.connections.select_related(
         "database__region", "database__server"
-    ).order_by("database__name"):
+    ).order_by(Lower("database__name"), "database__name"):
         connection.database.team = application.team
         mine = [v for v in linked if v.connection_id == connection.pk]
         connections.append(

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 from django.db.models import Count
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -57,7 +58,9 @@ def team_members(request: TeamRequest, team: str) -> HttpResponse:
     """Who is in the team with which role; admins also see the pending invitations."""
     team_obj = get_team_for_user(request, team)
     context = {
-        "members": team_obj.memberships.select_related("user").order_by("user__username"),
+        "members": team_obj.memberships.select_related("user").order_by(
+            Lower("user__username"), "user__username"
+        ),
         "invitations": teams.pending_invitations(team_obj) if request.role.can_administer else [],
     }
     return render_page(request, "teams/members.html", ("members",), context)
