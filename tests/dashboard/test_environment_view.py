@@ -185,5 +185,5 @@ def test_the_source_column_tells_build_only_links_from_runtime_ones(
     assert runtime_table.count('data-testid="source-runtime-only"') == 6
     assert 'data-testid="source-build-only"' not in runtime_table
     assert build_table.count('data-testid="source-build-only"') == 1
-    assert "External details · build only" in build_table
+    assert "build only · external" in build_table
     assert len(phases["build"]) == 1
