@@ -57,6 +57,17 @@ def test_environment_view_masks_reveals_and_copies(
     expect(page.get_by_test_id("source-runtime-only").first).to_be_visible()
     shoot("60-settings-environment-masked")
 
+    # A 255-character key wraps in its edit modal too.
+    page.get_by_test_id("variables-runtime").locator("tr", has_text="KKKK").get_by_role(
+        "link", name="Edit"
+    ).click()
+    modal = page.locator("dialog#modal")
+    expect(modal).to_contain_text("Edit KKKK")
+    assert modal.evaluate("dialog => dialog.scrollWidth <= dialog.clientWidth")
+    shoot("60b-settings-long-key-modal")
+    modal.get_by_role("link", name="Cancel").click()
+    expect(modal).to_be_hidden()
+
     view.get_by_role("button", name="Copy masked").click()
     expect(view.get_by_role("button", name="Copied")).to_be_visible()
     copied = _clipboard(page)
