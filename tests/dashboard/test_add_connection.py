@@ -292,3 +292,10 @@ def test_connecting_redis_creates_redis_keys(htmx_client, app, make_database):
     keys = {name: form[name].value() for name in KEYS}
     htmx_client.post(from_app(app), {"other": cache.slug, "add_variables": "on", **keys})
     assert "REDIS_URL" in set(Variable.objects.values_list("key", flat=True))
+
+
+def test_choosing_refreshes_the_fields_only_one_after_the_other(htmx_client, app, database):
+    content = htmx_client.get(from_app(app)).content.decode()
+    assert content.count('hx-target="#connection-fields"') == 1 + 1 + 6  # choice, prefix, keys
+    assert content.count('hx-sync="#modal:queue last"') == 8
+    assert "Choosing refreshes" not in content  # a comment, not text
