@@ -20,7 +20,8 @@ from connections.environment import (
     connection_url,
     resolve_environment,
 )
-from connections.models import Engine, LinkedField, Phase, Variable
+from connections.masking import MASK, mask_environment
+from connections.models import Activity, Engine, LinkedField, Phase, Variable
 from dashboard.forms.connections import VariableForm
 
 BUILD, RUNTIME = Phase.BUILD, Phase.RUNTIME
@@ -582,3 +583,33 @@ def test_with_force_tls_the_url_asks_for_tls(make_database, engine, version, sta
     url = connection_url(make_database(engine=engine, version=version, force_tls=True))
     assert url.startswith(start)
     assert url.endswith(end)
+
+
+# Revealing and masking a whole environment
+
+
+def test_revealing_an_environment_returns_it_and_records_who_and_which_phase(
+    developer, app, database
+):
+    var(app, "SECRET", "{{ shop-db.DB_PASSWORD }}")
+    environment = variables.reveal_environment(developer, app, RUNTIME)
+    assert environment == resolve_environment(app, RUNTIME)
+    entry = Activity.objects.get()
+    assert (entry.actor, entry.verb, entry.changes) == (
+        developer,
+        "revealed the environment of",
+        {"phase": "runtime"},
+    )
+
+
+def test_an_environment_that_does_not_resolve_is_not_revealed_nor_recorded(developer, app):
+    var(app, "BROKEN", "{{ nope.KEY }}")
+    with pytest.raises(UnresolvedEnvironment):
+        variables.reveal_environment(developer, app, RUNTIME)
+    assert not Activity.objects.exists()
+
+
+def test_masking_keeps_the_keys_and_the_platforms_port_only():
+    masked = mask_environment({"PORT": "8080", "B": "secret", "a": "x"})
+    assert masked == {"PORT": "8080", "B": MASK, "a": MASK}
+    assert list(masked) == ["PORT", "B", "a"]
