@@ -6,8 +6,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import models
+from django.db.models import Q
 
-from connections.models import Activity, ActivityKind, Team
+from connections.models import Activity, ActivityKind, Application, Database, Team
 
 # A key naming one of these is a programming error: the log must never hold a secret.
 SECRET_WORDS = ("password", "secret", "token", "admin_url", "value")
@@ -50,6 +51,23 @@ def record(
     )
 
 
-def for_target(target: models.Model) -> models.QuerySet[Activity]:
-    """The activity recorded against one resource, newest first."""
-    return Activity.objects.filter(target_type=target._meta.model_name, target_id=target.pk)
+def feed(
+    team: Team, *, resource: Application | Database | None = None, actor_name: str = ""
+) -> models.QuerySet[Activity]:
+    """The team's activity, newest first: with ``resource``, only what concerns it (recorded
+    against it, or naming it as the other side, as a connection names its application); with
+    ``actor_name``, only what that person (or ``system``) did."""
+    entries = Activity.objects.filter(team=team)
+    if resource is not None:
+        kind = resource._meta.model_name
+        named = Q(**{f"changes__{kind}": resource.slug})
+        entries = entries.filter(Q(target_type=kind, target_id=resource.pk) | named)
+    if actor_name:
+        entries = entries.filter(actor_name=actor_name)
+    return entries
+
+
+def actor_names(entries: models.QuerySet[Activity]) -> list[str]:
+    """Who appears in ``entries``, by name whatever the case, in one query."""
+    names = entries.order_by().values_list("actor_name", flat=True).distinct()
+    return sorted(names, key=lambda name: (name.casefold(), name))

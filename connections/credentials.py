@@ -104,7 +104,7 @@ def change_password(actor: User, database: Database, new_password: str) -> Passw
         # password up when it first is.
         restarted=[
             application
-            for application in Application.objects.filter(pk__in=affected).order_by("name")
+            for application in Application.objects.filter(pk__in=affected)
             if application.needs_restart
         ],
         copies=copies_of(current, old_password),

@@ -18,14 +18,13 @@ from django.core.cache import cache
 from django.db.models import F, Q
 
 from connections.crypto import decrypt, encrypt
+from connections.engines import SQL_VARIABLE_KEYS
 from connections.models import Application, Database, Engine, LinkedField, Phase, Team, Variable
 
 REFERENCE = re.compile(
     r"\{\{\s*(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}"
 )
 
-# The names under which a database's connection details can be referenced.
-DATABASE_REFERENCE_KEYS = {field.default_key: field for field in LinkedField}
 
 # Environments are for configuration; a value this long means references multiply each other.
 MAX_VALUE_LENGTH = 64 * 1024
@@ -45,8 +44,9 @@ def endpoint(database: Database, *, external: bool = False) -> tuple[str, int]:
         return database.internal_host, database.internal_port
     if not database.internet_access or database.public_endpoint is None:
         raise UnresolvedEnvironment(
-            f"{database.name}'s external connections are off, so its external details are "
-            "unavailable. Turn them on in the database's Network tab, or remove this variable."
+            f"{database.name} has Internet access off, so its external connection details are "
+            "unavailable. Turn on Internet access in the database's Network tab, or remove this "
+            "variable."
         )
     return database.public_endpoint
 
@@ -82,6 +82,16 @@ def linked_value(database: Database, field: str, *, external: bool = False) -> s
             return database.password
         case LinkedField.URL:
             return connection_url(database, external=external)
+
+
+def reference_keys(database: Database) -> dict[str, LinkedField]:
+    """The names under which ``database``'s connection details can be referenced, its engine's
+    keys first (``{{ cache.REDIS_URL }}``). The SQL names (``DATABASE_URL``…) work for every
+    engine: they were every engine's before engines had keys of their own."""
+    names = {field.default_key(database.engine): field for field in LinkedField}
+    for field in LinkedField:
+        names.setdefault(SQL_VARIABLE_KEYS[field.value], field)
+    return names
 
 
 def references_in(value: str) -> list[tuple[str, str]]:
@@ -124,12 +134,13 @@ class TeamEnvironments:
         self._resolved: dict[_Frame, str] = {}
 
     def variables_of(self, application: Application, phase: str | None = None) -> list[Variable]:
-        """The application's variables, for one phase or all of them, sorted by key."""
+        """The application's variables, for one phase or all of them, sorted by key, whatever
+        its case (``api_key`` between ``ALLOWED_HOSTS`` and ``DATABASE_URL``)."""
         self._read(application, phase)
         variables = self._variables[application.pk]
         if phase is not None:
             variables = [v for v in variables if getattr(v, phase)]
-        return sorted(variables, key=lambda v: (v.key, v.pk or 0))
+        return sorted(variables, key=lambda v: (v.key.casefold(), v.key, v.pk or 0))
 
     def replace_variable(self, candidate: Variable) -> None:
         """Resolve as if ``candidate`` were saved (replacing the variable it edits, if any)."""
@@ -214,12 +225,14 @@ class TeamEnvironments:
                     "the step that needs the database to the start command, or make this "
                     "variable available at runtime only."
                 )
-            if key not in DATABASE_REFERENCE_KEYS:
-                names = ", ".join(DATABASE_REFERENCE_KEYS)
+            database = self._databases[slug]
+            names = reference_keys(database)
+            if key not in names:
+                offered = ", ".join(field.default_key(database.engine) for field in LinkedField)
                 raise UnresolvedEnvironment(
-                    f"{{{{ {slug}.{key} }}}}: a database offers {names}, not {key}."
+                    f"{{{{ {slug}.{key} }}}}: {slug} offers {offered}, not {key}."
                 )
-            return linked_value(self._databases[slug], DATABASE_REFERENCE_KEYS[key])
+            return linked_value(database, names[key])
         raise UnresolvedEnvironment(
             f"{{{{ {slug}.{key} }}}}: there is no application or database named {slug!r} "
             "in this team."

@@ -10,6 +10,10 @@ Each format reads back to exactly the same values, whatever characters they hold
 import json
 import shlex
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from connections.models import Application
 
 FORMATS = ("json", "dotenv", "shell")
 CONTENT_TYPES = {
@@ -17,6 +21,15 @@ CONTENT_TYPES = {
     "dotenv": "text/plain; charset=utf-8",
     "shell": "text/x-shellscript; charset=utf-8",
 }
+
+
+def meta_for(application: "Application", phase: str) -> dict[str, object]:
+    """What a rendering says about itself: the application, the phase, the environment version."""
+    return {
+        "application": f"{application.team.slug}/{application.slug}",
+        "phase": phase,
+        "version": application.environment_version,
+    }
 
 
 def _dotenv_quote(value: str) -> str:

@@ -16,6 +16,7 @@ from connections.models import (
     Application,
     Connection,
     Database,
+    Engine,
     LinkedField,
     Variable,
 )
@@ -42,9 +43,21 @@ def refusal(application: Application, database: Database) -> str | None:
     return None
 
 
-def proposed_keys(prefix: str = "") -> dict[LinkedField, str]:
-    """The default key of every linked field, with an optional prefix (``ANALYTICS_DB_HOST``)."""
-    return {field: f"{prefix}{field.default_key}" for field in LinkedField}
+def proposed_keys(prefix: str = "", *, engine: str = Engine.POSTGRESQL) -> dict[LinkedField, str]:
+    """The key proposed for every linked field of an ``engine`` database (the SQL engines'
+    ``DB_HOST``… unless told), with an optional prefix (``ANALYTICS_DB_HOST``)."""
+    return {field: f"{prefix}{field.default_key(engine)}" for field in LinkedField}
+
+
+def connected_slugs(resource: Application | Database) -> set[str]:
+    """The slugs of what ``resource`` is already connected to: databases of an application,
+    applications of a database."""
+    if isinstance(resource, Application):
+        links = Connection.objects.filter(application=resource)
+        return set(links.values_list("database__slug", flat=True))
+    return set(
+        Connection.objects.filter(database=resource).values_list("application__slug", flat=True)
+    )
 
 
 def key_error(key: str) -> str | None:
@@ -134,12 +147,12 @@ def add_external_build_variables(actor: User, connection: Connection) -> list[st
     application, database = connection.application, connection.database
     if not database.internet_access or database.public_endpoint is None:
         raise ConnectionRefused(
-            f"{database.name} has external connections off. Turn them on in its Network tab first."
+            f"{database.name} has Internet access off. Turn it on in its Network tab first."
         )
     runtime = {
         LinkedField(v.linked_field): v.key for v in connection.variables.filter(external=False)
     }
-    keys = runtime or proposed_keys()
+    keys = runtime or proposed_keys(engine=database.engine)
     taken = clashing_keys(application, list(keys.values()), "build")
     if taken:
         raise ConnectionRefused(

@@ -1,8 +1,17 @@
 """Showing that a secret exists without showing the secret."""
 
+from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
+from connections.models import RESERVED_KEYS
+
 MASK = "••••••••"
+
+
+def mask_environment(environment: Mapping[str, str]) -> dict[str, str]:
+    """The same keys in the same order, every value masked but those the platform sets from the
+    application's own settings (``PORT``), which are never a secret."""
+    return {key: value if key in RESERVED_KEYS else MASK for key, value in environment.items()}
 
 
 def mask_url(url: str) -> str:

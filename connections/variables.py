@@ -67,6 +67,18 @@ def reveal_variable(
     return value, error
 
 
+@transaction.atomic
+def reveal_environment(actor: User, application: Application, phase: str) -> dict[str, str]:
+    """The environment ``application`` gets in ``phase``, every value resolved; recorded as
+    revealed by ``actor``. Raises :class:`UnresolvedEnvironment` (nothing recorded, nothing
+    revealed) when it does not resolve."""
+    environment = TeamEnvironments(application.team).resolve(application, phase)
+    activity.record(
+        actor, application.team, ActivityKind.REVEALED_ENVIRONMENT, application, phase=phase
+    )
+    return environment
+
+
 def reveal_stored_value(actor: User, variable: Variable) -> str:
     """The value of a plain variable as stored (references unresolved), for its edit form;
     recorded as revealed by ``actor``."""

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from connections import applications, tokens
 from connections.environment import UnresolvedEnvironment, cached_environment
 from connections.errors import Refused
-from connections.formats import CONTENT_TYPES, FORMATS, render
+from connections.formats import CONTENT_TYPES, FORMATS, meta_for, render
 from connections.models import DeployToken, Phase
 from dashboard.http import client_address
 
@@ -95,8 +95,7 @@ def environment(request: HttpRequest, team: str, app: str) -> HttpResponse:
         variables = cached_environment(application, phase)
     except UnresolvedEnvironment as error:
         return JsonResponse({"error": str(error)}, status=409)
-    meta = {"application": f"{team}/{app}", "phase": phase, "version": version}
-    body = render(variables, fmt, meta=meta)
+    body = render(variables, fmt, meta=meta_for(application, phase))
     return HttpResponse(
         body,
         content_type=CONTENT_TYPES[fmt],

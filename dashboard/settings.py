@@ -5,6 +5,7 @@ be unsafe in production (a missing secret key, missing encryption keys) is refus
 unless DEBUG is on.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,13 +21,21 @@ django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-# FileAwareEnv reads SECRET_KEY_FILE (and any *_FILE) when the plain variable is absent.
-env = environ.FileAwareEnv()
+
+class _SettingsEnv(environ.FileAwareEnv):
+    """Reads SECRET_KEY_FILE (and any *_FILE) when the plain variable is absent, from a copy of
+    the process's environment: the .env fills in that copy only, so the dashboard's keys never
+    reach the programs a command starts (``runenv``)."""
+
+    ENVIRON = environ.FileAwareMapping(env=dict(os.environ))
+
+
+env = _SettingsEnv()
 
 # The project's .env (which `manage.py demo` writes) fills in what the environment leaves unset.
 ENV_FILE = env_file()
 if ENV_FILE is not None and ENV_FILE.exists():
-    environ.Env.read_env(ENV_FILE)
+    _SettingsEnv.read_env(ENV_FILE)
 
 
 def _bool(name: str, default: bool) -> bool:

@@ -52,6 +52,11 @@ team_urls = [
     path("apps/<slug:app>/variables/new/", variables.variable_add, name="variable_add"),
     path("apps/<slug:app>/variables/reveal/", variables.variable_reveal, name="variable_reveal"),
     path(
+        "apps/<slug:app>/environment/reveal/",
+        applications.environment_reveal,
+        name="environment_reveal",
+    ),
+    path(
         "apps/<slug:app>/variables/<uuid:variable>/", variables.variable_edit, name="variable_edit"
     ),
     path(

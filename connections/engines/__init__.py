@@ -16,6 +16,7 @@ from django.db import models
 
 from connections.engines import mysql, postgresql, redis
 from connections.engines.base import (
+    SQL_VARIABLE_KEYS,
     Access,
     AdminURL,
     CannotEnforce,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from connections.models import DatabaseServer
 
 __all__ = [
+    "SQL_VARIABLE_KEYS",
     "Access",
     "AdminURL",
     "CannotEnforce",

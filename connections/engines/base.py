@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import unquote, urlsplit
@@ -142,6 +142,20 @@ class EngineSpec:
     # Why the engine cannot admit a source network ("" when it can), said before a rule is added.
     network_problem: Callable[[IPNetwork], str]
     implementation: type[DatabaseEngine]
+    # The key each connection detail's variable is proposed under (LinkedField's values: host,
+    # port, name, user, password, url), in the words the engine's clients look for.
+    variable_keys: Mapping[str, str]
+
+
+# What SQL clients and frameworks read (Heroku's DATABASE_URL and the usual DB_* names).
+SQL_VARIABLE_KEYS: Mapping[str, str] = {
+    "host": "DB_HOST",
+    "port": "DB_PORT",
+    "name": "DB_NAME",
+    "user": "DB_USER",
+    "password": "DB_PASSWORD",
+    "url": "DATABASE_URL",
+}
 
 
 def any_network(network: IPNetwork) -> str:

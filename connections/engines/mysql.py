@@ -26,6 +26,7 @@ import pymysql
 from django.conf import settings
 
 from connections.engines.base import (
+    SQL_VARIABLE_KEYS,
     Access,
     AdminURL,
     CannotEnforce,
@@ -347,6 +348,7 @@ MYSQL_SPEC = EngineSpec(
     major=major,
     network_problem=network_problem,
     implementation=MySQLEngine,
+    variable_keys=SQL_VARIABLE_KEYS,
 )
 MARIADB_SPEC = EngineSpec(
     internal_port=3306,
@@ -361,4 +363,5 @@ MARIADB_SPEC = EngineSpec(
     major=major,
     network_problem=network_problem,
     implementation=MySQLEngine,
+    variable_keys=SQL_VARIABLE_KEYS,
 )

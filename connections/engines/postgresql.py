@@ -25,6 +25,7 @@ from django.conf import settings
 from psycopg import sql
 
 from connections.engines.base import (
+    SQL_VARIABLE_KEYS,
     Access,
     CannotEnforce,
     ClientTarget,
@@ -339,4 +340,5 @@ SPEC = EngineSpec(
     major=major,
     network_problem=any_network,
     implementation=PostgreSQLEngine,
+    variable_keys=SQL_VARIABLE_KEYS,
 )

@@ -189,4 +189,14 @@ SPEC = EngineSpec(
     major=major,
     network_problem=any_network,
     implementation=RedisEngine,
+    # What Redis clients, Celery, RQ and the hosts (Heroku, Render, Railway) use: REDIS_URL.
+    # A "database" here is a key prefix, so its name is offered as one.
+    variable_keys={
+        "host": "REDIS_HOST",
+        "port": "REDIS_PORT",
+        "name": "REDIS_KEY_PREFIX",
+        "user": "REDIS_USER",
+        "password": "REDIS_PASSWORD",
+        "url": "REDIS_URL",
+    },
 )

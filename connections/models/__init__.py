@@ -10,7 +10,6 @@ from connections.models.base import (
     SLUG_PATTERN,
 )
 from connections.models.links import (
-    DEFAULT_KEYS,
     RESERVED_KEYS,
     Connection,
     LinkedField,
@@ -31,7 +30,6 @@ from connections.models.teams import Invitation, Membership, Role, Team
 from connections.models.tokens import DeployToken
 
 __all__ = [
-    "DEFAULT_KEYS",
     "IDENTIFIER_BASE_LENGTH",
     "IDENTIFIER_PATTERN",
     "KEY_PATTERN",

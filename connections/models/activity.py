@@ -26,6 +26,7 @@ class ActivityKind(enum.StrEnum):
     EDITED_VARIABLE = "edited variable"
     DELETED_VARIABLE = "deleted variable"
     REVEALED_VARIABLE = "revealed variable"
+    REVEALED_ENVIRONMENT = "revealed the environment of"
     LINKED_COPIED_PASSWORD = "linked a copied password of"  # noqa: S105 (a verb)
     # Connections
     CONNECTED = "connected"

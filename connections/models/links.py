@@ -5,8 +5,10 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from connections.crypto import EncryptedTextField
+from connections.engines import Engine
 from connections.models.base import KEY_PATTERN
 from connections.models.resources import Application, Database
 
@@ -28,23 +30,14 @@ class LinkedField(models.TextChoices):
     PASSWORD = "password", "Password"
     URL = "url", "Connection URL"
 
-    @property
-    def default_key(self) -> str:
-        return DEFAULT_KEYS[self]
+    def default_key(self, engine: str) -> str:
+        """The key a variable following this detail of an ``engine`` database is proposed
+        under: ``DATABASE_URL`` for the SQL engines, ``REDIS_URL`` for Redis."""
+        return Engine(engine).spec.variable_keys[self.value]
 
     @property
     def is_secret(self) -> bool:
         return self in (LinkedField.PASSWORD, LinkedField.URL)
-
-
-DEFAULT_KEYS = {
-    LinkedField.HOST: "DB_HOST",
-    LinkedField.PORT: "DB_PORT",
-    LinkedField.NAME: "DB_NAME",
-    LinkedField.USER: "DB_USER",
-    LinkedField.PASSWORD: "DB_PASSWORD",
-    LinkedField.URL: "DATABASE_URL",
-}
 
 
 class Connection(models.Model):
@@ -95,7 +88,7 @@ class Variable(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["key", "id"]
+        ordering = [Lower("key"), "key", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(key__regex=KEY_PATTERN), name="variable_key_posix"),
             models.CheckConstraint(

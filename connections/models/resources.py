@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from connections.crypto import EncryptedTextField
 from connections.engines import Engine
@@ -41,7 +42,7 @@ class Region(models.Model):
     name = models.CharField(max_length=100)
 
     class Meta:
-        ordering = ["name"]
+        ordering = [Lower("name"), "name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(slug__regex=SLUG_PATTERN), name="region_slug_format"
@@ -70,7 +71,7 @@ class Application(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = [Lower("name"), "name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["team", "slug"], name="application_slug_unique_in_team"
@@ -137,7 +138,7 @@ class Database(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = [Lower("name"), "name"]
         constraints = [
             models.UniqueConstraint(fields=["team", "slug"], name="database_slug_unique_in_team"),
             models.CheckConstraint(
@@ -253,7 +254,7 @@ class DatabaseServer(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = [Lower("name"), "name"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(engine__in=Engine.values), name="server_engine_valid"

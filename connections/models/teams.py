@@ -5,6 +5,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from connections.models.base import SLUG_PATTERN
 
@@ -44,7 +45,7 @@ class Team(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["name"]
+        ordering = [Lower("name"), "name"]
         constraints = [
             models.CheckConstraint(condition=Q(slug__regex=SLUG_PATTERN), name="team_slug_format"),
         ]
@@ -62,7 +63,7 @@ class Membership(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["team__name"]
+        ordering = [Lower("team__name"), "team__name"]
         constraints = [
             models.UniqueConstraint(fields=["team", "user"], name="one_membership_per_team"),
             models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),

@@ -24,6 +24,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from django.db.models.functions import Lower
+
 from connections.errors import Refused
 from connections.models import (
     Application,
@@ -560,7 +562,7 @@ def reachability_for_address(database: Database, address: str | IPAddress, *, tl
 
 
 def reachable_from_internet(database: Database) -> bool:
-    """The one notion of "reachable from the Internet", and of external connections being on.
+    """The one notion of "reachable from the Internet": Internet access, whatever the model.
 
     Shared: the Internet access switch. Dedicated: some firewall rule admits an address outside
     the platform's region ranges. Both are kept in ``internet_access``, so this costs no query.
@@ -574,7 +576,7 @@ def connection_verdicts(
     """Every connected application of ``database`` with its verdict, in one more query."""
     firewall = firewall or load_firewall(database)
     connections = database.connections.select_related("application__region").order_by(
-        "application__name"
+        Lower("application__name"), "application__name"
     )
     return [
         (connection, firewall.for_application(connection.application)) for connection in connections

@@ -8,10 +8,17 @@ from django import forms
 from django.db.models import QuerySet
 
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
-from connections.linking import PREFIX_PATTERN, clashing_keys, key_error, proposed_keys, refusal
-from connections.models import Application, Database, LinkedField, Phase, Variable
+from connections.linking import (
+    PREFIX_PATTERN,
+    clashing_keys,
+    connected_slugs,
+    key_error,
+    proposed_keys,
+    refusal,
+)
+from connections.models import Application, Database, Engine, LinkedField, Phase, Variable
 from connections.passwords import generate_password, policy_failures
-from dashboard.forms.resources import validate_application_port
+from dashboard.forms.resources import ApplicationPortField
 
 BUILD_REFUSAL = (
     "Variables linked to an internal connection are available at runtime only: the internal "
@@ -36,7 +43,10 @@ class ConnectionForm(forms.Form):
     """Pick the other side of a connection and, optionally, the keys of its variables.
 
     One side is fixed by the page the modal opened from; the other is chosen among the team's
-    resources in the same region. The server re-checks everything the modal offered.
+    resources in the same region, those already connected shown but not offered. While the
+    user chooses, :meth:`preview` proposes the keys of the chosen database's engine and shows
+    the keys that clash with the application's variables. The server re-checks everything the
+    modal offered.
     """
 
     other = forms.CharField(widget=forms.Select, max_length=100)
@@ -84,31 +94,79 @@ class ConnectionForm(forms.Form):
             for slug, obj in self.candidates.items()
             if obj.region_id == fixed.region_id
         ]
-        defaults = proposed_keys()
+        self.connected = connected_slugs(fixed)
+        # Keys that clash with the chosen application's variables, shown while choosing.
+        self.clashes: dict[str, str] = {}
         for field in LinkedField:
             self.fields[f"key_{field.value}"] = forms.CharField(
-                label=field.label, initial=defaults[field], required=False, max_length=255
+                label=field.label, required=False, max_length=255
             )
 
-    @staticmethod
-    def initial_for(data: Mapping[str, str]) -> dict[str, Any]:
-        """What the modal shows after a change: a new prefix gives its keys; another choice
-        keeps the keys as typed."""
+    @classmethod
+    def preview(
+        cls,
+        data: Mapping[str, str] | None,
+        *,
+        application: Application | None = None,
+        database: Database | None = None,
+    ) -> "ConnectionForm":
+        """The modal while the user chooses: first shown (``data`` None), or after a change of
+        the choice, the prefix or a key (``data["refresh"]`` says which), validating nothing.
+
+        A new prefix, or a database of another engine, proposes its keys; keys typed by hand
+        stay. The keys that the chosen application already has at runtime are in ``clashes``.
+        """
+        form = cls(application=application, database=database)
+        data = data or {}
+        chosen = data.get("other", "")
+        if chosen not in form.choosable():
+            chosen = next(iter(form.choosable()), chosen)
         prefix = data.get("prefix", "").strip()
         valid = re.fullmatch(PREFIX_PATTERN, prefix) is not None
-        keys = {
-            f"key_{field.value}": key
-            for field, key in proposed_keys(prefix if valid else "").items()
-        }
-        if data.get("refresh") != "prefix":
-            keys = {name: data.get(name) or key for name, key in keys.items()}
-        return {
-            "other": data.get("other", ""),
-            "add_variables": bool(data.get("add_variables")),
-            "add_rule": bool(data.get("add_rule")),
+        engine = form.engine_of(chosen)
+        proposed = proposed_keys(prefix if valid else "", engine=engine)
+        refresh = data.get("refresh")
+        keys = {}
+        for field, key in proposed.items():
+            typed = (data.get(f"key_{field.value}") or "").strip()
+            # A key as some engine proposes it was not typed by hand: it follows the choice.
+            proposal = typed in {f"{prefix}{field.default_key(other)}" for other in Engine}
+            keep = typed and (refresh == "keys" or (refresh != "prefix" and not proposal))
+            keys[f"key_{field.value}"] = typed if keep else key
+        first = not data
+        form.initial = {
+            "other": chosen,
+            "add_variables": first or bool(data.get("add_variables")),
+            "add_rule": first or bool(data.get("add_rule")),
             "prefix": prefix,
             **keys,
         }
+        pair = form.pair(chosen)
+        if pair is not None and form.initial["add_variables"]:
+            by_key = {key: name for name, key in keys.items()}
+            for key in clashing_keys(pair[0], list(by_key), Phase.RUNTIME):
+                form.clashes[by_key[key]] = _clash(pair[0], key)
+        return form
+
+    def choosable(self) -> list[str]:
+        """The slugs offered that are not connected yet, in the order shown."""
+        choices = self.fields["other"].widget.choices
+        return [slug for slug, _ in choices if slug not in self.connected]
+
+    def options(self) -> list[tuple[str, str, bool]]:
+        """``(slug, name, already connected)`` for each resource offered."""
+        choices = self.fields["other"].widget.choices
+        return [(slug, name, slug in self.connected) for slug, name in choices]
+
+    def connected_names(self) -> list[str]:
+        """The names of the resources offered that are already connected."""
+        return [name for _, name, connected in self.options() if connected]
+
+    def engine_of(self, slug: str) -> str:
+        """The engine of the database a choice of ``slug`` connects (PostgreSQL's keys when
+        nothing is chosen)."""
+        other = self.database or self.candidates.get(slug)
+        return other.engine if isinstance(other, Database) else Engine.POSTGRESQL
 
     def pair(self, slug: str) -> tuple[Application, Database] | None:
         """The (application, database) a choice of ``slug`` would connect, if it can."""
@@ -131,8 +189,12 @@ class ConnectionForm(forms.Form):
             raise ValueError("Only a valid ConnectionForm names both sides.")
         return self.application, self.database
 
-    def key_fields(self) -> list[tuple[LinkedField, forms.BoundField]]:
-        return [(field, self[f"key_{field.value}"]) for field in LinkedField]
+    def key_fields(self) -> list[tuple[LinkedField, forms.BoundField, str]]:
+        """Each detail with its key's field and, while choosing, why the key clashes."""
+        return [
+            (field, self[f"key_{field.value}"], self.clashes.get(f"key_{field.value}", ""))
+            for field in LinkedField
+        ]
 
     def clean_other(self) -> str:
         slug = self.cleaned_data["other"]
@@ -176,12 +238,12 @@ class ConnectionForm(forms.Form):
             keys[field] = key
         for field, key in keys.items():
             if key in clashing_keys(application, list(keys.values()), Phase.RUNTIME):
-                self.add_error(
-                    f"key_{field.value}",
-                    f"{application.name} already has {key} at runtime. "
-                    "Pick another key or a prefix.",
-                )
+                self.add_error(f"key_{field.value}", _clash(application, key))
         cleaned["keys"] = keys
+
+
+def _clash(application: Application, key: str) -> str:
+    return f"{application.name} already has {key} at runtime. Pick another key or a prefix."
 
 
 class VariableForm(forms.ModelForm[Variable]):
@@ -279,12 +341,11 @@ class VariableForm(forms.ModelForm[Variable]):
 
 
 class PortForm(forms.ModelForm[Application]):
+    internal_port = ApplicationPortField()
+
     class Meta:
         model = Application
         fields = ["internal_port"]
-
-    def clean_internal_port(self) -> int:
-        return validate_application_port(self.cleaned_data["internal_port"])
 
 
 class DeployTokenForm(forms.Form):

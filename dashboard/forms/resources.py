@@ -20,13 +20,30 @@ def _command_field(widget: type[forms.Widget], **attrs: str) -> forms.CharField:
     return forms.CharField(required=False, max_length=MAX_COMMAND_LENGTH, widget=widget(attrs))
 
 
-def validate_application_port(port: int) -> int:
-    """An application listens on 1 to 65535, except the ports the platform keeps for itself."""
-    if not 1 <= port <= 65535:
-        raise forms.ValidationError("A port is a number from 1 to 65535.")
-    if port in RESERVED_APP_PORTS:
-        raise forms.ValidationError(f"Port {port} is reserved by the platform.")
-    return port
+PORT_RANGE = "A port is a number from 1 to 65535."
+
+
+class ApplicationPortField(forms.IntegerField):
+    """The port an application listens on: 1 to 65535, except the ports the platform keeps for
+    itself. Anything else, -1 as 0 as a word, gets the one same message."""
+
+    default_error_messages = {
+        "invalid": PORT_RANGE,
+        "min_value": PORT_RANGE,
+        "max_value": PORT_RANGE,
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Internal port")
+        kwargs.setdefault(
+            "help_text", "The port the application listens on; the platform sets PORT."
+        )
+        super().__init__(min_value=1, max_value=65535, **kwargs)
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value in RESERVED_APP_PORTS:
+            raise forms.ValidationError(f"Port {value} is reserved by the platform.")
 
 
 def _unique_slug_in_team(team: Team, slug: str, *, exclude: Model) -> None:
@@ -75,15 +92,13 @@ class ResourceForm[M: Application | Database](forms.ModelForm[M]):
 
 
 class ApplicationForm(ResourceForm[Application]):
+    internal_port = ApplicationPortField()
     build_command = _command_field(forms.TextInput, placeholder="npm ci && npm run build")
     start_command = _command_field(forms.TextInput, placeholder="npm start")
 
     class Meta:
         model = Application
         fields = ["name", "slug", "region", "internal_port", "build_command", "start_command"]
-
-    def clean_internal_port(self) -> int:
-        return validate_application_port(self.cleaned_data["internal_port"])
 
 
 class DatabaseForm(ResourceForm[Database]):

@@ -5,13 +5,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.db.models.functions import Lower
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from connections import lifecycle
+from connections import formats, lifecycle, variables
 from connections.applications import (
     change_commands,
     change_port,
@@ -21,6 +23,7 @@ from connections.applications import (
 )
 from connections.buildcheck import database_steps, plan_move_to_start
 from connections.environment import TeamEnvironments, UnresolvedEnvironment
+from connections.masking import mask_environment
 from connections.models import Application, Database, Phase, Role
 from dashboard.access import get_application_for_user, get_team_for_user
 from dashboard.forms.connections import PortForm
@@ -54,7 +57,7 @@ def _app_context(application: Application, tab: str) -> dict[str, Any]:
     connections = []
     for connection in application.connections.select_related(
         "database__region", "database__server"
-    ).order_by("database__name"):
+    ).order_by(Lower("database__name"), "database__name"):
         connection.database.team = application.team
         mine = [v for v in linked if v.connection_id == connection.pk]
         connections.append(
@@ -119,19 +122,90 @@ def application_networking(request: TeamRequest, team: str, app: str) -> HttpRes
 @login_required
 def application_settings(request: TeamRequest, team: str, app: str) -> HttpResponse:
     application = get_application_for_user(request, team, app)
+    return _settings_page(request, application, request.GET, ("variables", "tokens", "environment"))
+
+
+@login_required
+@never_cache
+@require_POST
+def environment_reveal(request: TeamRequest, team: str, app: str) -> HttpResponse:
+    """The Settings page's environment view, revealed: recorded, and viewers may not. htmx gets
+    the view alone; without JavaScript, the whole Settings page with it revealed."""
+    application = get_application_for_user(request, team, app, change=Role.DEVELOPER)
+    phase, _ = _environment_choice(request.POST)
+    try:
+        revealed = variables.reveal_environment(request.user, application, phase)
+    except UnresolvedEnvironment:
+        revealed = None  # the page says why, as it does masked
+    return _settings_page(request, application, request.POST, ("environment",), revealed=revealed)
+
+
+def _settings_page(
+    request: TeamRequest,
+    application: Application,
+    choice: QueryDict,
+    fragments: tuple[str, ...],
+    revealed: dict[str, str] | None = None,
+) -> HttpResponse:
+    """The Settings page, or for htmx the fragment it targets among ``fragments`` (else the
+    first); the environment view in the phase and format ``choice`` names."""
     context = _app_context(application, "settings")
     environments = context["environments"]
     context["phases"] = [
         (phase, _rows(environments, application, phase)) for phase in (Phase.RUNTIME, Phase.BUILD)
     ]
     context["tokens"] = application.deploy_tokens.all()
+    phase, fmt = _environment_choice(choice)
+    context["environment"] = _environment_view(environments, application, phase, fmt, revealed)
     return render_page(
         request,
         "applications/settings.html",
-        ("variables", "tokens"),
+        fragments,
         context,
         SHARED_FRAGMENTS,
     )
+
+
+@dataclass(frozen=True)
+class EnvironmentView:
+    """One phase's resolved environment in one format, as the Settings page shows it: masked
+    unless revealed (a recorded act), or why it does not resolve."""
+
+    phase: str
+    format: str
+    text: str
+    error: str
+    revealed: bool
+
+    phases = ((Phase.RUNTIME.value, "At runtime"), (Phase.BUILD.value, "During the build"))
+    formats = (("dotenv", "dotenv"), ("shell", "shell"), ("json", "JSON"))
+
+
+def _environment_choice(data: QueryDict) -> tuple[str, str]:
+    """The phase and format asked for, runtime and dotenv unless one is named."""
+    phase = data.get("phase", "")
+    fmt = data.get("format", "")
+    return (
+        phase if phase in Phase.values else Phase.RUNTIME,
+        fmt if fmt in formats.FORMATS else "dotenv",
+    )
+
+
+def _environment_view(
+    environments: TeamEnvironments,
+    application: Application,
+    phase: str,
+    fmt: str,
+    revealed: dict[str, str] | None,
+) -> EnvironmentView:
+    shown = revealed
+    if shown is None:
+        try:
+            shown = mask_environment(environments.resolve(application, phase))
+        except UnresolvedEnvironment as error:
+            return EnvironmentView(phase, fmt, "", str(error), revealed=False)
+    text = formats.render(shown, fmt, meta=formats.meta_for(application, phase))
+    return EnvironmentView(phase, fmt, text, "", revealed=revealed is not None)
 
 
 def _rows(

@@ -27,11 +27,12 @@ def _connection_modal(
     request: TeamRequest, application: Application | None, database: Database | None, page: str
 ) -> HttpResponse:
     context: dict[str, Any] = {"application": application, "database": database, "warning": None}
-    if request.POST.get("refresh"):
-        # The choice or the prefix changed: show the keys and any warning, validate nothing yet.
-        initial = ConnectionForm.initial_for(request.POST)
-        form = ConnectionForm(initial=initial, application=application, database=database)
-        pair = form.pair(initial["other"])
+    if request.method == "GET" or request.POST.get("refresh"):
+        # First shown, or the choice, the prefix or a key changed: show the keys, their clashes
+        # and (after a change) any warning; validate nothing yet.
+        data = request.POST if request.method == "POST" else None
+        form = ConnectionForm.preview(data, application=application, database=database)
+        pair = form.pair(form.initial["other"]) if data else None
         context["warning"] = _unreachable(*pair) if pair else None
     else:
         form = ConnectionForm(request.POST or None, application=application, database=database)

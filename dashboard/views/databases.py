@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import activity, credentials, lifecycle, network, provisioning, variables
+from connections import credentials, lifecycle, network, provisioning, variables
 from connections.engines import engine_for
 from connections.errors import Refused
 from connections.masking import MASK
@@ -20,7 +20,7 @@ from dashboard.forms.connections import ChangePasswordForm
 from dashboard.forms.resources import DatabaseForm, DeleteForm, RenameForm
 from dashboard.htmx import go_to, modal, render_page, show_result
 from dashboard.http import TeamRequest
-from dashboard.views.teams import ACTIVITY_PAGE_SIZE
+from dashboard.views.teams import activity_page
 
 
 @login_required
@@ -79,9 +79,8 @@ def database_provision(request: TeamRequest, team: str, db: str) -> HttpResponse
 @login_required
 def database_activity(request: TeamRequest, team: str, db: str) -> HttpResponse:
     database = get_database_for_user(request, team, db)
-    entries = activity.for_target(database)[:ACTIVITY_PAGE_SIZE]
-    context = {"database": database, "tab": "activity", "entries": entries}
-    return render(request, "databases/activity.html", context)
+    context = {"database": database, "tab": "activity"}
+    return activity_page(request, "databases/activity.html", context, resource=database)
 
 
 @login_required
@@ -164,7 +163,7 @@ def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse
     database = get_database_for_user(request, team, db, change=Role.DEVELOPER)
     external = request.POST.get("endpoint") == "external"
     if external and not credentials.external_details_available(database):
-        raise Http404("External connections are off.")
+        raise Http404("Internet access is off.")
     revealed = credentials.reveal_credentials(request.user, database, external=external)
     context = {
         "database": database,

@@ -1,11 +1,15 @@
 """The team's own pages: where a person lands, what the team did, and who is in it (invitations,
 roles, removing members, leaving)."""
 
+from typing import Any
+
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
+from django.core.paginator import Paginator
 from django.db.models import Count
+from django.db.models.functions import Lower
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,8 +17,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from connections import teams
 from connections.errors import Refused
-from connections.models import Membership, Role, Team
+from connections.models import Application, Database, Membership, Role, Team
 from dashboard.access import get_team_for_user, memberships_of
+from dashboard.forms.activity import ActivityFilterForm
 from dashboard.forms.teams import InvitationForm, RoleForm
 from dashboard.htmx import close_modal, go_to, modal, render_page, show_result
 from dashboard.http import AuthedRequest, TeamRequest
@@ -46,10 +51,25 @@ def _busiest(slugs: list[str]) -> str:
     return max(slugs, key=lambda slug: counts.get(slug, 0))
 
 
+def activity_page(
+    request: TeamRequest,
+    template: str,
+    context: dict[str, Any],
+    resource: Application | Database | None = None,
+) -> HttpResponse:
+    """A page with the activity feed, paged (``?page=``) and filtered by resource and person
+    (``?resource=&person=``); htmx gets the feed alone. The queries do not grow with the rows:
+    the filters' choices, the count and the page's rows."""
+    filters = ActivityFilterForm(request.GET or None, team=request.team, resource=resource)
+    page = Paginator(filters.entries(), ACTIVITY_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {**context, "filters": filters, "page": page, "entries": page.object_list}
+    return render_page(request, template, (), context, {"activity": "includes/activity_feed.html"})
+
+
 @login_required
 def team_activity(request: TeamRequest, team: str) -> HttpResponse:
-    entries = get_team_for_user(request, team).activities.all()[:ACTIVITY_PAGE_SIZE]
-    return render(request, "teams/activity.html", {"entries": entries})
+    get_team_for_user(request, team)
+    return activity_page(request, "teams/activity.html", {})
 
 
 @login_required
@@ -57,7 +77,9 @@ def team_members(request: TeamRequest, team: str) -> HttpResponse:
     """Who is in the team with which role; admins also see the pending invitations."""
     team_obj = get_team_for_user(request, team)
     context = {
-        "members": team_obj.memberships.select_related("user").order_by("user__username"),
+        "members": team_obj.memberships.select_related("user").order_by(
+            Lower("user__username"), "user__username"
+        ),
         "invitations": teams.pending_invitations(team_obj) if request.role.can_administer else [],
     }
     return render_page(request, "teams/members.html", ("members",), context)

@@ -1,5 +1,6 @@
 """`manage.py env` prints an application's resolved environment; `manage.py runenv` runs a
-command with exactly that environment and exits with the command's exit code."""
+command with the calling environment and that one over it (`--clean`: exactly that one), and
+exits with the command's exit code. Commands run as real subprocesses."""
 
 import io
 import json
@@ -8,6 +9,7 @@ import sys
 
 import dotenv
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from connections.environment import resolve_environment
@@ -111,20 +113,56 @@ def test_runenv_exits_with_the_command_exit_code(shop):
     assert _runenv("shop", "--", "sh", "-c", "exit 3") == 3
 
 
-def test_runenv_gives_the_command_exactly_the_resolved_environment(shop, greeting, tmp_path):
-    Variable.objects.create(application=shop, key="AWKWARD", value=AWKWARD)
+def _received(tmp_path, *args: str) -> dict[str, str]:
+    """The environment a real child process got from ``runenv *args``."""
     dump = tmp_path / "environ.json"
+    assert _runenv(*args, "--", sys.executable, "-c", DUMP_ENVIRONMENT, str(dump)) == 0
+    return json.loads(dump.read_text(encoding="utf-8"))
+
+
+def test_runenv_clean_gives_the_command_exactly_the_resolved_environment(shop, greeting, tmp_path):
+    Variable.objects.create(application=shop, key="AWKWARD", value=AWKWARD)
     assert "DJANGO_ALLOW_ASYNC_UNSAFE" in os.environ  # set by the test settings; must not leak
-    assert _runenv("shop", "--", sys.executable, "-c", DUMP_ENVIRONMENT, str(dump)) == 0
-    received = json.loads(dump.read_text(encoding="utf-8"))
+    received = _received(tmp_path, "shop", "--clean")
     assert received == resolve_environment(shop, "runtime")
     assert (received["PORT"], received["AWKWARD"]) == ("8080", AWKWARD)
+    assert "PATH" not in received
+
+
+def test_runenv_inherits_the_calling_environment_under_the_applications(
+    shop, greeting, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("GREETING", "from the shell")
+    monkeypatch.setenv("ONLY_IN_THE_SHELL", "kept")
+    received = _received(tmp_path, "shop")
+    assert received["PATH"] == os.environ["PATH"]
+    assert received["ONLY_IN_THE_SHELL"] == "kept"
+    assert (received["GREETING"], received["PORT"]) == ("hello world", "8080")
+
+
+def test_runenv_does_not_pass_on_the_dashboards_settings_module(shop, tmp_path, monkeypatch):
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE)
+    assert "DJANGO_SETTINGS_MODULE" not in _received(tmp_path, "shop")
+
+
+def test_a_program_found_through_the_callers_path_runs_unless_clean(shop, tmp_path, monkeypatch):
+    """The habit ``runenv acme/app -- uv run …`` relies on: programs on the caller's PATH."""
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    tool = tools / "harbor-test-tool"
+    tool.write_text('#!/bin/sh\necho "$PORT" > "$1"\n')
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tools}{os.pathsep}{os.environ['PATH']}")
+    out = tmp_path / "port"
+    assert _runenv("shop", "--", "harbor-test-tool", str(out)) == 0
+    assert out.read_text() == "8080\n"
+    with pytest.raises(CommandError, match="harbor-test-tool: command not found"):
+        call_command("runenv", "shop", "--clean", "--", "harbor-test-tool", str(out))
 
 
 def test_runenv_build_phase_gets_no_port(shop, greeting, tmp_path):
-    dump = tmp_path / "environ.json"
-    _runenv("shop", "--phase", "build", "--", sys.executable, "-c", DUMP_ENVIRONMENT, str(dump))
-    assert json.loads(dump.read_text(encoding="utf-8")) == {"GREETING": "hello world"}
+    received = _received(tmp_path, "shop", "--phase", "build", "--clean")
+    assert received == {"GREETING": "hello world"}
 
 
 def test_runenv_unknown_command_is_an_error(shop):

@@ -20,7 +20,8 @@ from connections.environment import (
     connection_url,
     resolve_environment,
 )
-from connections.models import Engine, LinkedField, Phase, Variable
+from connections.masking import MASK, mask_environment
+from connections.models import Activity, Engine, LinkedField, Phase, Variable
 from dashboard.forms.connections import VariableForm
 
 BUILD, RUNTIME = Phase.BUILD, Phase.RUNTIME
@@ -133,6 +134,56 @@ def test_a_reference_to_a_database_gives_its_url_and_password(app, database):
     environment = resolve_environment(app, RUNTIME)
     assert environment["PRIMARY_URL"] == connection_url(database)
     assert environment["PRIMARY_PASSWORD"] == database.password
+
+
+@pytest.fixture
+def cache_db(make_database):
+    return make_database(name="Cache", slug="cache", engine=Engine.REDIS, version="7.4")
+
+
+def test_a_redis_database_is_referenced_by_its_own_keys(app, cache_db):
+    var(app, "CACHE", "{{ cache.REDIS_URL }}")
+    var(app, "CACHE_PREFIX", "{{ cache.REDIS_KEY_PREFIX }}")
+    environment = resolve_environment(app, RUNTIME)
+    assert environment["CACHE"] == connection_url(cache_db)
+    assert environment["CACHE"].startswith("redis://")
+    assert environment["CACHE_PREFIX"] == cache_db.database_name
+
+
+def test_a_redis_database_still_answers_to_the_sql_names(app, cache_db):
+    var(app, "CACHE", "{{ cache.DATABASE_URL }}")
+    assert resolve_environment(app, RUNTIME)["CACHE"] == connection_url(cache_db)
+
+
+def test_an_unknown_key_of_a_database_names_the_keys_its_engine_offers(app, cache_db):
+    var(app, "CACHE", "{{ cache.URL }}")
+    message = unresolved(app)
+    assert "cache offers REDIS_HOST, REDIS_PORT" in message
+    assert "REDIS_URL, not URL" in message
+
+
+def test_proposed_keys_follow_the_engine():
+    assert linking.proposed_keys(engine=Engine.REDIS) == {
+        LinkedField.HOST: "REDIS_HOST",
+        LinkedField.PORT: "REDIS_PORT",
+        LinkedField.NAME: "REDIS_KEY_PREFIX",
+        LinkedField.USER: "REDIS_USER",
+        LinkedField.PASSWORD: "REDIS_PASSWORD",
+        LinkedField.URL: "REDIS_URL",
+    }
+    for engine in (Engine.POSTGRESQL, Engine.MYSQL, Engine.MARIADB):
+        keys = linking.proposed_keys("SHOP_", engine=engine)
+        assert (keys[LinkedField.HOST], keys[LinkedField.URL]) == (
+            "SHOP_DB_HOST",
+            "SHOP_DATABASE_URL",
+        )
+
+
+def test_connected_slugs_name_the_other_side(owner, app, database, make_database):
+    make_database(name="Unused", slug="unused")
+    link(owner, app, database)
+    assert linking.connected_slugs(app) == {"shop-db"}
+    assert linking.connected_slugs(database) == {app.slug}
 
 
 def test_a_reference_to_a_database_follows_a_new_password(app, database):
@@ -532,3 +583,33 @@ def test_with_force_tls_the_url_asks_for_tls(make_database, engine, version, sta
     url = connection_url(make_database(engine=engine, version=version, force_tls=True))
     assert url.startswith(start)
     assert url.endswith(end)
+
+
+# Revealing and masking a whole environment
+
+
+def test_revealing_an_environment_returns_it_and_records_who_and_which_phase(
+    developer, app, database
+):
+    var(app, "SECRET", "{{ shop-db.DB_PASSWORD }}")
+    environment = variables.reveal_environment(developer, app, RUNTIME)
+    assert environment == resolve_environment(app, RUNTIME)
+    entry = Activity.objects.get()
+    assert (entry.actor, entry.verb, entry.changes) == (
+        developer,
+        "revealed the environment of",
+        {"phase": "runtime"},
+    )
+
+
+def test_an_environment_that_does_not_resolve_is_not_revealed_nor_recorded(developer, app):
+    var(app, "BROKEN", "{{ nope.KEY }}")
+    with pytest.raises(UnresolvedEnvironment):
+        variables.reveal_environment(developer, app, RUNTIME)
+    assert not Activity.objects.exists()
+
+
+def test_masking_keeps_the_keys_and_the_platforms_port_only():
+    masked = mask_environment({"PORT": "8080", "B": "secret", "a": "x"})
+    assert masked == {"PORT": "8080", "B": MASK, "a": MASK}
+    assert list(masked) == ["PORT", "B", "a"]

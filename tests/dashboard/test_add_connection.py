@@ -187,3 +187,115 @@ def test_choosing_another_database_keeps_the_keys_as_typed(htmx_client, app, dat
     )
     assert 'value="MY_URL"' in response.content.decode()
     assert not Connection.objects.exists()
+
+
+# While choosing: clashes, connections already made and the engine's keys show before submit
+
+
+def test_a_clash_shows_next_to_the_key_when_the_modal_opens(htmx_client, app, database):
+    Variable.objects.create(application=app, key="DATABASE_URL", value="x", runtime=True)
+    response = htmx_client.get(from_app(app))
+    assert response.context["form"].clashes == {
+        "key_url": "Storefront already has DATABASE_URL at runtime. Pick another key or a prefix."
+    }
+    assert b'data-testid="key-clash"' in response.content
+    assert not response.context["form"].errors
+
+
+def test_choosing_an_application_shows_its_clashes_before_submit(
+    htmx_client, database, make_application
+):
+    make_application(name="Plain", slug="plain")
+    busy = make_application(name="Busy", slug="busy")
+    Variable.objects.create(application=busy, key="DB_HOST", value="x", runtime=True)
+    data = {"other": "busy", "add_variables": "on", **KEYS, "refresh": "choice"}
+    response = htmx_client.post(from_db(database), data)
+    assert list(response.context["form"].clashes) == ["key_host"]
+    assert "Busy already has DB_HOST at runtime" in response.content.decode()
+    assert not Connection.objects.exists()
+
+
+def test_typing_a_clashing_key_shows_the_clash_on_change(htmx_client, app, database):
+    Variable.objects.create(application=app, key="MY_URL", value="x", runtime=True)
+    data = {"other": database.slug, "add_variables": "on", **KEYS, "key_url": "MY_URL"}
+    response = htmx_client.post(from_app(app), {**data, "refresh": "keys"})
+    assert 'value="MY_URL"' in response.content.decode()
+    assert "already has MY_URL at runtime" in response.context["form"].clashes["key_url"]
+
+
+def test_a_prefix_that_avoids_the_clash_clears_it(htmx_client, app, database):
+    Variable.objects.create(application=app, key="DATABASE_URL", value="x", runtime=True)
+    data = {"other": database.slug, "add_variables": "on", "prefix": "SHOP_", "refresh": "prefix"}
+    assert htmx_client.post(from_app(app), data).context["form"].clashes == {}
+
+
+def test_no_clash_is_shown_when_no_variables_will_be_added(htmx_client, app, database):
+    Variable.objects.create(application=app, key="DATABASE_URL", value="x", runtime=True)
+    data = {"other": database.slug, **KEYS, "refresh": "choice"}
+    assert htmx_client.post(from_app(app), data).context["form"].clashes == {}
+
+
+def test_connected_databases_are_listed_but_cannot_be_chosen(htmx_client, app, make_database):
+    connected = make_database(name="Alpha", slug="alpha")
+    make_database(name="Beta", slug="beta")
+    Connection.objects.create(application=app, database=connected)
+    response = htmx_client.get(from_app(app))
+    content = response.content.decode()
+    assert '<option value="alpha" disabled>Alpha (already connected)</option>' in content
+    assert '<option value="beta" selected>Beta</option>' in content
+    assert "Already connected: Alpha." in content
+
+
+def test_when_everything_is_connected_the_modal_says_so_and_offers_no_submit(
+    htmx_client, app, database
+):
+    Connection.objects.create(application=app, database=database)
+    response = htmx_client.get(from_app(app))
+    assert b'data-testid="all-connected"' in response.content
+    assert b"Add connection</button>" not in response.content
+
+
+def test_connected_applications_cannot_be_chosen_from_the_database_side(
+    htmx_client, app, database, make_application
+):
+    make_application(name="Mailer", slug="mailer")
+    Connection.objects.create(application=app, database=database)
+    content = htmx_client.get(from_db(database)).content.decode()
+    assert '<option value="storefront" disabled>Storefront (already connected)</option>' in content
+    assert '<option value="mailer" selected>Mailer</option>' in content
+
+
+def test_a_redis_database_proposes_redis_keys(htmx_client, app, make_database):
+    cache = make_database(name="Cache", slug="cache", engine="redis", version="7.4")
+    content = htmx_client.get(from_db(cache)).content.decode()
+    for key in ("REDIS_HOST", "REDIS_PORT", "REDIS_PASSWORD", "REDIS_URL"):
+        assert f'value="{key}"' in content
+    assert 'value="DATABASE_URL"' not in content
+    assert 'value="DB_HOST"' not in content
+
+
+def test_choosing_redis_instead_follows_with_its_keys_but_keeps_typed_ones(
+    htmx_client, app, database, make_database
+):
+    make_database(name="Cache", slug="cache", engine="redis", version="7.4")
+    data = {"other": "cache", "add_variables": "on", **KEYS, "key_user": "MY_USER"}
+    content = htmx_client.post(from_app(app), {**data, "refresh": "choice"}).content.decode()
+    assert 'value="REDIS_URL"' in content
+    assert 'value="REDIS_HOST"' in content
+    assert 'value="MY_USER"' in content
+    assert 'value="DATABASE_URL"' not in content
+
+
+def test_connecting_redis_creates_redis_keys(htmx_client, app, make_database):
+    cache = make_database(name="Cache", slug="cache", engine="redis", version="7.4")
+    form = htmx_client.get(from_app(app)).context["form"]
+    keys = {name: form[name].value() for name in KEYS}
+    htmx_client.post(from_app(app), {"other": cache.slug, "add_variables": "on", **keys})
+    assert "REDIS_URL" in set(Variable.objects.values_list("key", flat=True))
+
+
+def test_choosing_refreshes_the_fields_only_one_after_the_other(htmx_client, app, database):
+    content = htmx_client.get(from_app(app)).content.decode()
+    assert content.count('hx-target="#connection-fields"') == 1 + 1 + 6  # choice, prefix, keys
+    assert content.count('hx-sync="#modal:queue last"') == 8
+    assert "Choosing refreshes" not in content  # a comment, not text

@@ -143,6 +143,7 @@ ROUTES: dict[str, Route] = {
         {},
     ),
     "variable_reveal": _change(POST, APP, {"phase": "runtime", "key": "API_SECRET"}),
+    "environment_reveal": _change(POST, APP, {"phase": "runtime", "format": "dotenv"}),
     "token_create": _change(BOTH, APP, {"name": "Release"}),
     "token_revoke": _change(
         POST, lambda world: {"team": "acme", "app": "web", "token": world.token.public_id}, {}

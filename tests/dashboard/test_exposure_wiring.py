@@ -1,6 +1,6 @@
 """Network exposure where connections are made and shown: the add-connection modal warns before
 saving and offers the managed rule; the Overview names apps that cannot reach the database and
-switches external connections through the same rule as the Network tab."""
+switches Internet access through the same rule as the Network tab."""
 
 import pytest
 from django.urls import reverse

@@ -34,10 +34,10 @@ def _open(database):
     database.save()
 
 
-def test_refused_while_external_connections_are_off(developer_client, shop):
+def test_refused_while_internet_access_is_off(developer_client, shop):
     app, database = shop
     response = developer_client.post(url(app, database), follow=True)
-    assert "external connections off" in response.content.decode()
+    assert "Internet access off" in response.content.decode()
     assert not Variable.objects.filter(build=True).exists()
 
 
@@ -93,7 +93,7 @@ def test_turning_external_connections_off_breaks_the_build_loudly(developer_clie
     developer_client.post(url(app, database))
     database.internet_access = False
     database.save()
-    with pytest.raises(UnresolvedEnvironment, match="external connections are off"):
+    with pytest.raises(UnresolvedEnvironment, match="has Internet access off"):
         resolve_environment(app, "build")
 
 

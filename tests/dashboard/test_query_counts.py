@@ -25,13 +25,40 @@ def test_list_pages_do_not_grow_with_rows(
     page_queries(developer_client, url, exactly=one)
 
 
-def test_activity_page_does_not_grow_with_records(developer_client, page_queries, team, developer):
-    url = reverse("team_activity", args=["acme"])
-    activity.record(developer, team, ActivityKind.CREATED_APPLICATION)
-    one = page_queries(developer_client, url, at_most=BUDGET)
-    for number in range(30):
-        activity.record(developer, team, ActivityKind.CHANGED_PORT, number=number)
-    page_queries(developer_client, url, exactly=one)
+# Session, user, memberships; the filters' choices (applications, databases, people); the
+# count and the page's rows.
+TEAM_ACTIVITY = 8
+# A database's: session, user, memberships, the database; the people; the count and the rows.
+DATABASE_ACTIVITY = 7
+
+
+@pytest.mark.parametrize("query", ["", "?page=2", "?person=developer", "?resource=database:db"])
+def test_activity_page_does_not_grow_with_records(
+    developer_client, page_queries, team, developer, owner, make_database, make_application, query
+):
+    url = reverse("team_activity", args=["acme"]) + query
+    database = make_database(slug="db")
+    for number in range(60):  # two pages
+        activity.record(developer, team, ActivityKind.CHANGED_PASSWORD, database, number=number)
+    page_queries(developer_client, url, exactly=TEAM_ACTIVITY)
+    for number in range(60):
+        activity.record(owner, team, ActivityKind.CHANGED_PORT, make_application(), number=number)
+        activity.record(developer, team, ActivityKind.CHANGED_PASSWORD, database, number=number)
+    page_queries(developer_client, url, exactly=TEAM_ACTIVITY)
+
+
+@pytest.mark.parametrize("query", ["", "?page=2", "?person=owner"])
+def test_database_activity_does_not_grow_with_records(
+    developer_client, page_queries, team, developer, owner, make_database, query
+):
+    database = make_database(slug="db")
+    url = reverse("database_activity", args=["acme", "db"]) + query
+    for number in range(60):
+        activity.record(owner, team, ActivityKind.CHANGED_PASSWORD, database, number=number)
+    page_queries(developer_client, url, exactly=DATABASE_ACTIVITY)
+    for number in range(100):
+        activity.record(developer, team, ActivityKind.CHANGED_PASSWORD, database, number=number)
+    page_queries(developer_client, url, exactly=DATABASE_ACTIVITY)
 
 
 def test_database_list_with_servers_does_not_grow(

@@ -40,6 +40,7 @@ ROLE_TABLE: dict[str, Role] = {
     "variable_edit": DEVELOPER,
     "variable_delete": DEVELOPER,
     "variable_reveal": DEVELOPER,
+    "environment_reveal": DEVELOPER,
     "connection_add": DEVELOPER,
     "connection_add_for_database": DEVELOPER,
     "connection_remove": DEVELOPER,

@@ -115,6 +115,10 @@ def test_no_response_carrying_a_secret_is_cacheable(developer_client, app, datab
         ),
         edit_url(variable),
         *(
+            reverse("application_settings", args=["acme", app.slug]) + f"?format={fmt}"
+            for fmt in ("json", "dotenv", "shell")
+        ),
+        *(
             reverse(name, args=["acme", database.slug])
             for name in (
                 "database_detail",
@@ -138,6 +142,10 @@ def test_no_response_carrying_a_secret_is_cacheable(developer_client, app, datab
         ),
         (reveal, {"endpoint": "internal"}),
         (reverse("token_create", args=["acme", app.slug]), {"name": "CI"}),
+        (
+            reverse("environment_reveal", args=["acme", app.slug]),
+            {"phase": "runtime", "format": "json"},
+        ),
     ]
     responses += [client.post(url, data, headers=HTMX) for url, data in posts]
     responses += [client.post(url, data) for url, data in posts]

@@ -130,6 +130,19 @@ def test_settings_read_the_env_file_without_any_variable(tmp_path):
     assert keys == values["FIELD_ENCRYPTION_KEYS"].split(",")
 
 
+def test_the_env_file_stays_out_of_the_process_environment(tmp_path):
+    """Programs a command starts (runenv) never get the dashboard's keys from the .env."""
+    path = tmp_path / ".env"
+    write_laptop_env(path)
+    code = (
+        "import os; from django.conf import settings; "
+        "print(settings.DEBUG, 'SECRET_KEY' in os.environ)"
+    )
+    result = _manage("shell", "--no-imports", "-c", code, ENV_FILE=str(path))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False"]
+
+
 def test_the_environment_wins_over_the_env_file(tmp_path):
     path = tmp_path / ".env"
     write_laptop_env(path)

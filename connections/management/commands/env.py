@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from connections.formats import FORMATS, render
+from connections.formats import FORMATS, meta_for, render
 from connections.management.lookup import environment_of
 from connections.models import Phase
 
@@ -19,9 +19,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: str, application: str, phase: str, fmt: str, **options: Any) -> None:
         app, environment = environment_of(application, phase)
-        meta = {
-            "application": f"{app.team.slug}/{app.slug}",
-            "phase": phase,
-            "version": app.environment_version,
-        }
-        self.stdout.write(render(environment, fmt, meta=meta), ending="" if fmt != "json" else "\n")
+        output = render(environment, fmt, meta=meta_for(app, phase))
+        self.stdout.write(output, ending="" if fmt != "json" else "\n")

@@ -1,31 +1,64 @@
 """Run a command with an application's environment: ``manage.py runenv APP -- COMMAND ...``.
 
-The command gets exactly that environment and nothing from the calling shell (not even PATH;
-the system's default search path applies), so what runs here is what runs on the platform.
+Like ``heroku run`` and ``doppler run``, the command inherits the calling environment (``PATH``,
+``HOME``, the terminal…) with the application's variables laid over it: where both set a key,
+the application's value wins. ``--clean`` gives it exactly the application's environment and
+nothing else (not even ``PATH``; the system's default search path applies), to check that what
+runs here is what runs on the platform.
+
+The dashboard's own settings never reach the command: the project's ``.env`` is read into the
+settings only, not into this process's environment, and ``DJANGO_SETTINGS_MODULE`` naming the
+dashboard's settings is dropped (an application built on Django sets its own).
 """
 
+import os
 import subprocess
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from connections.management.lookup import environment_of
 from connections.models import Phase
 
 
+def calling_environment() -> dict[str, str]:
+    """This process's environment without what belongs to the dashboard itself."""
+    inherited = dict(os.environ)
+    if inherited.get("DJANGO_SETTINGS_MODULE") == settings.SETTINGS_MODULE:
+        del inherited["DJANGO_SETTINGS_MODULE"]
+    return inherited
+
+
 class Command(BaseCommand):
-    help = "Run COMMAND with exactly the application's environment; exit with its exit code."
+    help = (
+        "Run COMMAND with the calling environment and the application's environment over it "
+        "(--clean: exactly the application's); exit with its exit code."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("application", help="slug, or team/slug when the slug is shared")
         parser.add_argument("--phase", choices=Phase.values, default=Phase.RUNTIME)
+        parser.add_argument(
+            "--clean",
+            action="store_true",
+            help="give the command exactly the application's environment, nothing inherited",
+        )
         parser.add_argument("command", nargs="+", help="the command and its arguments, after --")
 
     def handle(
-        self, *args: str, application: str, phase: str, command: list[str], **options: Any
+        self,
+        *args: str,
+        application: str,
+        phase: str,
+        clean: bool,
+        command: list[str],
+        **options: Any,
     ) -> None:
         _, environment = environment_of(application, phase)
+        if not clean:
+            environment = {**calling_environment(), **environment}
         try:
             completed = subprocess.run(command, env=environment, check=False)  # noqa: S603
         except FileNotFoundError as error:

@@ -108,7 +108,7 @@ REGION_RULES = [("analytics", "nyc1")]  # only the region's applications
 CONNECTIONS = [
     # application, database, key prefix of the injected variables
     ("storefront", "shop-postgres", ""),
-    ("storefront", "sessions-redis", "REDIS_"),
+    ("storefront", "sessions-redis", ""),  # Redis's own keys: REDIS_URL…
     ("orders-api", "shop-postgres", ""),
     ("reports", "analytics", "ANALYTICS_"),
 ]
@@ -342,7 +342,8 @@ class Command(BaseCommand):
         for app, db, prefix in CONNECTIONS:
             application, database = apps[app], databases[db]
             if linking.refusal(application, database) is None:
-                linking.connect(owner, application, database, linking.proposed_keys(prefix))
+                keys = linking.proposed_keys(prefix, engine=database.engine)
+                linking.connect(owner, application, database, keys)
         for app, key, value in VARIABLES:
             if not Variable.objects.filter(application=apps[app], key=key).exists():
                 variable = Variable(application=apps[app], key=key, value=value, runtime=True)
