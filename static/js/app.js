@@ -1,4 +1,6 @@
 // The one modal: filled by htmx, opened when content arrives, closed by a server event.
+// And feedback for every form: the button pressed shows progress while the server works, a form
+// is never sent twice, and a request that fails says so where the user is looking.
 (function () {
   "use strict";
   const modal = () => document.getElementById("modal");
@@ -25,6 +27,19 @@
     }
   });
 
+  // A modal closed while its request waits drops the answer: it must not open again by itself.
+  document.addEventListener(
+    "close",
+    (event) => {
+      if (event.target === modal()) {
+        event.target.querySelectorAll(".htmx-request").forEach((element) => {
+          htmx.trigger(element, "htmx:abort");
+        });
+      }
+    },
+    true,
+  );
+
   // Close the team switcher when clicking elsewhere.
   document.addEventListener("click", (event) => {
     document.querySelectorAll("details.switcher[open]").forEach((menu) => {
@@ -32,5 +47,97 @@
         menu.removeAttribute("open");
       }
     });
+  });
+
+  // Progress: the button that sent the request spins until the answer is in. (The form's
+  // hx-disabled-elt disables its buttons meanwhile; htmx drops a second submit of the same form.)
+  const submitterOf = (detail) => {
+    const submitter = detail.requestConfig?.triggeringEvent?.submitter;
+    if (submitter) {
+      return submitter;
+    }
+    return detail.elt.matches("button") ? detail.elt : null;
+  };
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    submitterOf(event.detail)?.classList.add("is-busy");
+    clearRequestError(event.detail.elt);
+  });
+  document.addEventListener("htmx:afterRequest", (event) => {
+    submitterOf(event.detail)?.classList.remove("is-busy");
+  });
+
+  // Forms without htmx (creating an application, logging in) are sent once: a second submit
+  // while the first is on its way is ignored. Their buttons stay enabled, so the pressed one is
+  // still sent with the form; coming back to the page (the back button) makes them usable again.
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (event.defaultPrevented) {
+      return; // htmx sends this one
+    }
+    if (form.dataset.sending) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.sending = "true";
+    event.submitter?.classList.add("is-busy");
+  });
+  window.addEventListener("pageshow", () => {
+    document.querySelectorAll("form[data-sending]").forEach((form) => {
+      delete form.dataset.sending;
+      form.querySelectorAll(".is-busy").forEach((button) => button.classList.remove("is-busy"));
+    });
+  });
+
+  // Failures. htmx swaps nothing on an error answer, so what was typed stays where it was; the
+  // error is shown in the open modal the request came from, else at the top of the page. The
+  // error pages' own heading and sentence say what happened (403, 404, an expired form, 500).
+  const FALLBACK = "Something went wrong. What you typed is still here: try again in a moment.";
+  const UNREACHABLE = "The server could not be reached. Check your connection, then try again.";
+
+  const placeFor = (elt) => {
+    const dialog = modal();
+    if (dialog && dialog.open && dialog.contains(elt)) {
+      return dialog.querySelector(".modal-content") || dialog;
+    }
+    return document.querySelector("main.page");
+  };
+
+  function clearRequestError(elt) {
+    placeFor(elt)?.querySelector("[data-request-error]")?.remove();
+  }
+
+  const explain = (xhr) => {
+    const page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    const heading = page.querySelector("[data-testid=error-page] h1")?.textContent.trim();
+    const message = page.querySelector("[data-testid=error-page] .muted")?.textContent.trim();
+    return heading && message ? `${heading}. ${message}` : FALLBACK;
+  };
+
+  const showRequestError = (elt, text) => {
+    const place = placeFor(elt);
+    if (!place) {
+      return;
+    }
+    clearRequestError(elt);
+    const alert = document.createElement("div");
+    alert.className = "alert error";
+    alert.setAttribute("role", "alert");
+    alert.dataset.requestError = "";
+    alert.dataset.testid = "request-error";
+    alert.textContent = text;
+    const head = place.querySelector(".modal-head");
+    if (head) {
+      head.after(alert);
+    } else {
+      place.prepend(alert);
+    }
+    alert.scrollIntoView({ block: "nearest" });
+  };
+
+  document.addEventListener("htmx:responseError", (event) => {
+    showRequestError(event.detail.elt, explain(event.detail.xhr));
+  });
+  document.addEventListener("htmx:sendError", (event) => {
+    showRequestError(event.detail.elt, UNREACHABLE);
   });
 })();

@@ -1,0 +1,100 @@
+"""Every page and every modal of the dashboard, walked in Chromium on a phone (390 px) and on a
+laptop (1366 px): nothing scrolls sideways, every modal fits the screen, and each is saved as a
+screenshot (``w390-<route>.png``, ``w1366-<route>-modal.png``) for someone to look at.
+
+The walk takes the URL contract's routes and world, so a new page is walked as soon as it has
+its row there. A modal is walked twice: as the page it is without JavaScript, and opened by htmx
+over the page beneath it (its Close link's target)."""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from tests.conftest import PASSWORD
+from tests.dashboard import test_contract
+from tests.dashboard.test_contract import ROUTES, Access
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+world = test_contract.world
+PHONE, LAPTOP = 390, 1366
+
+
+def _url(name: str, world: test_contract.World) -> str:
+    route = ROUTES[name]
+    query = urlencode(route.data(world))
+    return reverse(name, kwargs=route.kwargs(world)) + (f"?{query}" if query else "")
+
+
+def _walked(access: Access) -> list[str]:
+    return [
+        name
+        for name, route in ROUTES.items()
+        if "GET" in route.methods and route.access is access and name != "home"
+    ]
+
+
+# The elements that stick out past the window, outside any container that scrolls them itself.
+STICKING_OUT = """() => {
+  const width = window.innerWidth;
+  const clipped = (element) => {
+    for (let up = element.parentElement; up; up = up.parentElement) {
+      if (getComputedStyle(up).overflowX !== "visible") return true;
+    }
+    return false;
+  };
+  const out = (element) => element.getBoundingClientRect().right > width + 0.5;
+  return [...document.body.querySelectorAll("*")]
+    .filter((element) => out(element) && !clipped(element) && ![...element.children].some(out))
+    .slice(0, 3)
+    .map((element) => [element.tagName.toLowerCase(), ...element.classList].join("."));
+}"""
+
+
+def _overflow(page) -> str | None:
+    """How far the document is wider than the window, and what sticks out; None if it fits."""
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    if overflow <= 0:
+        return None
+    return f"{overflow} px: {', '.join(page.evaluate(STICKING_OUT))}"
+
+
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+def test_every_page_and_modal_fits_the_screen(page, live_server, log_in, world, shoot, width):
+    page.set_viewport_size({"width": width, "height": 844 if width == PHONE else 900})
+    too_wide: dict[str, str] = {}
+
+    def look(name: str) -> None:
+        shoot(f"w{width}-{name}")
+        if overflow := _overflow(page):
+            too_wide[name] = overflow
+
+    for name in _walked(Access.PUBLIC):
+        page.goto(live_server.url + _url(name, world))
+        look(name)
+
+    log_in("owner", PASSWORD)
+    modal = page.locator("dialog#modal")
+    for name in _walked(Access.MEMBER) + _walked(Access.CHANGER):
+        url = _url(name, world)
+        response = page.goto(live_server.url + url)
+        assert response is not None
+        assert response.ok, name
+        look(name)
+        close = page.locator("main .modal-head a.close")
+        if not close.count():
+            continue
+        page.goto(live_server.url + close.get_attribute("href"))
+        page.evaluate("url => htmx.ajax('GET', url, '#modal')", url)
+        expect(modal).to_be_visible()
+        look(f"{name}-modal")
+        box = modal.bounding_box()
+        assert box is not None
+        if box["x"] < 0 or box["x"] + box["width"] > width:
+            too_wide[f"{name}-modal"] = f"the dialog spans {box['x']}..{box['x'] + box['width']}"
+        page.keyboard.press("Escape")
+        expect(modal).to_be_hidden()
+
+    assert too_wide == {}, f"pages wider than {width} px (what sticks out): {too_wide}"
