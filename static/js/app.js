@@ -5,10 +5,17 @@
   "use strict";
   const modal = () => document.getElementById("modal");
 
-  // After settling, not swapping: by then htmx has wired the new content's own triggers.
+  // After settling, not swapping: by then htmx has wired the new content's own triggers. An
+  // answer to the modal's own form (its element swapped away) that comes after the user closed
+  // the modal stays closed.
   document.addEventListener("htmx:afterSettle", (event) => {
     const dialog = modal();
-    if (dialog && event.detail.target === dialog && !dialog.open) {
+    if (
+      dialog &&
+      event.detail.target === dialog &&
+      !dialog.open &&
+      event.detail.requestConfig?.elt.isConnected !== false
+    ) {
       dialog.showModal();
     }
   });
@@ -26,19 +33,6 @@
       modal()?.close();
     }
   });
-
-  // A modal closed while its request waits drops the answer: it must not open again by itself.
-  document.addEventListener(
-    "close",
-    (event) => {
-      if (event.target === modal()) {
-        event.target.querySelectorAll(".htmx-request").forEach((element) => {
-          htmx.trigger(element, "htmx:abort");
-        });
-      }
-    },
-    true,
-  );
 
   // Close the team switcher when clicking elsewhere.
   document.addEventListener("click", (event) => {
