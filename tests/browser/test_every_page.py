@@ -98,3 +98,36 @@ def test_every_page_and_modal_fits_the_screen(page, live_server, log_in, world, 
         expect(modal).to_be_hidden()
 
     assert too_wide == {}, f"pages wider than {width} px (what sticks out): {too_wide}"
+
+
+@pytest.mark.parametrize("width", [PHONE, LAPTOP])
+def test_a_viewer_reads_every_page_and_the_error_pages_fit(
+    page, live_server, log_in, world, shoot, console_errors, width
+):
+    page.set_viewport_size({"width": width, "height": 844 if width == PHONE else 900})
+    too_wide: dict[str, str] = {}
+
+    def look(name: str) -> None:
+        shoot(f"w{width}-{name}")
+        if overflow := _overflow(page):
+            too_wide[name] = overflow
+
+    log_in("viewer", PASSWORD)
+    for name in _walked(Access.MEMBER):
+        page.goto(live_server.url + _url(name, world))
+        if name != "team_leave":  # a modal, not a page of the team
+            expect(page.get_by_test_id("read-only-note")).to_be_visible()
+        look(f"viewer-{name}")
+
+    for status, url in (
+        (403, _url("variable_add", world)),
+        (404, "/t/acme/apps/no-such-application/"),
+    ):
+        response = page.goto(live_server.url + url)
+        assert response is not None
+        assert response.status == status
+        expect(page.get_by_test_id("error-page")).to_be_visible()
+        look(f"error-{status}")
+        console_errors.allow(f"status of {status}")
+
+    assert too_wide == {}, f"pages wider than {width} px (what sticks out): {too_wide}"
