@@ -84,6 +84,7 @@ def database_activity(request: TeamRequest, team: str, db: str) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def password_change(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Change the database's password: applied on the server first, then stored."""
