@@ -9,6 +9,9 @@ over the page beneath it (its Close link's target)."""
 from urllib.parse import urlencode
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 from playwright.sync_api import expect
 
@@ -131,3 +134,23 @@ def test_a_viewer_reads_every_page_and_the_error_pages_fit(
         console_errors.allow(f"status of {status}")
 
     assert too_wide == {}, f"pages wider than {width} px (what sticks out): {too_wide}"
+
+
+def test_the_operators_admin_has_a_clean_console(page, live_server, world, shoot):
+    """Every model of the admin: its list and its first object, with no console error."""
+    get_user_model().objects.create_superuser("operator", password="op-password-1")
+    page.goto(f"{live_server.url}/admin/login/")
+    page.get_by_label("Username").fill("operator")
+    page.get_by_label("Password").fill("op-password-1")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Site administration")).to_be_visible()
+    for model in apps.get_models():
+        if not admin.site.is_registered(model):
+            continue
+        name = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+        page.goto(live_server.url + reverse(f"{name}_changelist"))
+        shoot(f"w{LAPTOP}-{name.replace(':', '-')}")
+        if first := model._default_manager.first():
+            response = page.goto(live_server.url + reverse(f"{name}_change", args=[first.pk]))
+            assert response is not None
+            assert response.ok, name
