@@ -44,7 +44,7 @@
   });
 
   // Progress: the button that sent the request spins until the answer is in. (The form's
-  // hx-disabled-elt disables its buttons meanwhile; htmx drops a second submit of the same form.)
+  // hx-disabled-elt disables its buttons meanwhile, and a modal form drops a second submit.)
   const submitterOf = (detail) => {
     const submitter = detail.requestConfig?.triggeringEvent?.submitter;
     if (submitter) {
