@@ -90,6 +90,7 @@ def variable_reveal(request: TeamRequest, team: str, app: str) -> HttpResponse:
         request,
         "applications/settings.html#revealed",
         {"value": value, "error": error},
-        title=f"{key} ({Phase(phase).label.lower()})",
+        title=f"{key} of {application.name}, "
+        + ("at runtime" if phase == Phase.RUNTIME else "during the build"),
         back=application_page(application, "settings"),
     )
