@@ -64,16 +64,28 @@ def _overflow(page) -> str | None:
     return f"{overflow} px: {', '.join(page.evaluate(STICKING_OUT))}"
 
 
-@pytest.mark.parametrize("width", [PHONE, LAPTOP])
-def test_every_page_and_modal_fits_the_screen(page, live_server, log_in, world, shoot, width):
+@pytest.fixture(params=[PHONE, LAPTOP], ids=lambda width: f"{width}px")
+def look(request, page, shoot):
+    """At each width: ``look(name)`` saves the page as ``w<width>-<name>`` and notes whether it
+    is wider than the window; the test fails at the end on every page that was."""
+    width = request.param
     page.set_viewport_size({"width": width, "height": 844 if width == PHONE else 900})
     too_wide: dict[str, str] = {}
 
-    def look(name: str) -> None:
+    def look_at(name: str) -> None:
         shoot(f"w{width}-{name}")
         if overflow := _overflow(page):
             too_wide[name] = overflow
+        dialog = page.locator("dialog#modal[open]")
+        box = dialog.bounding_box() if dialog.count() else None
+        if box and (box["x"] < 0 or box["x"] + box["width"] > width):
+            too_wide[name] = f"the dialog spans {box['x']}..{box['x'] + box['width']} px"
 
+    yield look_at
+    assert too_wide == {}, f"wider than {width} px (what sticks out): {too_wide}"
+
+
+def test_every_page_and_modal_fits_the_screen(page, live_server, log_in, world, look):
     for name in _walked(Access.PUBLIC):
         page.goto(live_server.url + _url(name, world))
         look(name)
@@ -93,28 +105,13 @@ def test_every_page_and_modal_fits_the_screen(page, live_server, log_in, world, 
         page.evaluate("url => htmx.ajax('GET', url, '#modal')", url)
         expect(modal).to_be_visible()
         look(f"{name}-modal")
-        box = modal.bounding_box()
-        assert box is not None
-        if box["x"] < 0 or box["x"] + box["width"] > width:
-            too_wide[f"{name}-modal"] = f"the dialog spans {box['x']}..{box['x'] + box['width']}"
         page.keyboard.press("Escape")
         expect(modal).to_be_hidden()
 
-    assert too_wide == {}, f"pages wider than {width} px (what sticks out): {too_wide}"
 
-
-@pytest.mark.parametrize("width", [PHONE, LAPTOP])
 def test_a_viewer_reads_every_page_and_the_error_pages_fit(
-    page, live_server, log_in, world, shoot, console_errors, width
+    page, live_server, log_in, world, console_errors, look
 ):
-    page.set_viewport_size({"width": width, "height": 844 if width == PHONE else 900})
-    too_wide: dict[str, str] = {}
-
-    def look(name: str) -> None:
-        shoot(f"w{width}-{name}")
-        if overflow := _overflow(page):
-            too_wide[name] = overflow
-
     log_in("viewer", PASSWORD)
     for name in _walked(Access.MEMBER):
         page.goto(live_server.url + _url(name, world))
@@ -132,8 +129,6 @@ def test_a_viewer_reads_every_page_and_the_error_pages_fit(
         expect(page.get_by_test_id("error-page")).to_be_visible()
         look(f"error-{status}")
         console_errors.allow(f"status of {status}")
-
-    assert too_wide == {}, f"pages wider than {width} px (what sticks out): {too_wide}"
 
 
 def test_the_operators_admin_has_a_clean_console(page, live_server, world, shoot):
