@@ -85,8 +85,9 @@
   // Failures. htmx swaps nothing on an error answer, so what was typed stays where it was; the
   // error is shown in the open modal the request came from, else at the top of the page. The
   // error pages' own heading and sentence say what happened (403, 404, an expired form, 500).
-  const FALLBACK = "Something went wrong. What you typed is still here: try again in a moment.";
-  const UNREACHABLE = "The server could not be reached. Check your connection, then try again.";
+  const KEPT = "What you typed is still here.";
+  const FALLBACK = "Something went wrong. Try again in a moment.";
+  const UNREACHABLE = `The server could not be reached: check your connection, then try again. ${KEPT}`;
 
   const placeFor = (elt) => {
     const dialog = modal();
@@ -129,7 +130,9 @@
   };
 
   document.addEventListener("htmx:responseError", (event) => {
-    showRequestError(event.detail.elt, explain(event.detail.xhr));
+    const xhr = event.detail.xhr;
+    const retry = xhr.status >= 500 ? ` ${KEPT}` : "";
+    showRequestError(event.detail.elt, explain(xhr) + retry);
   });
   document.addEventListener("htmx:sendError", (event) => {
     showRequestError(event.detail.elt, UNREACHABLE);

@@ -38,7 +38,7 @@ def _posts_to(url_part: str, handle):
     return route
 
 
-def test_a_slow_submit_disables_the_form_and_is_sent_once(page, port_modal):
+def test_a_slow_submit_disables_the_form_and_is_sent_once(page, port_modal, shoot):
     held = []
     page.route("**/*", _posts_to("/port/", held.append))
     save = port_modal.get_by_role("button", name="Save port")
@@ -47,6 +47,7 @@ def test_a_slow_submit_disables_the_form_and_is_sent_once(page, port_modal):
     expect(port_modal.get_by_label("Internal port")).to_be_disabled()
     expect(save).to_be_disabled()
     expect(save).to_have_class(re.compile(r"\bis-busy\b"))
+    shoot("71-modal-waiting")
     # A second submit (Enter in the field, a script) while the first waits is dropped.
     port_modal.locator("form").evaluate("form => form.requestSubmit()")
     page.wait_for_timeout(300)
@@ -82,7 +83,9 @@ def test_a_server_error_keeps_what_was_typed_and_a_retry_works(
         _posts_to("/port/", lambda route: route.fulfill(status=500, body=failed)),
     )
     port_modal.get_by_role("button", name="Save port").click()
-    expect(port_modal.get_by_test_id("request-error")).to_contain_text("Something went wrong")
+    error = port_modal.get_by_test_id("request-error")
+    expect(error).to_contain_text("Something went wrong")
+    expect(error).to_contain_text("What you typed is still here.")
     expect(port_modal.get_by_label("Internal port")).to_have_value("9000")
     shoot("70-modal-server-error")
     console_errors.allow("500")
