@@ -77,9 +77,14 @@ def look(request, page, shoot):
         if overflow := _overflow(page):
             too_wide[name] = overflow
         dialog = page.locator("dialog#modal[open]")
-        box = dialog.bounding_box() if dialog.count() else None
-        if box and (box["x"] < 0 or box["x"] + box["width"] > width):
+        if not dialog.count():
+            return
+        box = dialog.bounding_box()
+        assert box is not None
+        if box["x"] < 0 or box["x"] + box["width"] > width:
             too_wide[name] = f"the dialog spans {box['x']}..{box['x'] + box['width']} px"
+        if inside := dialog.evaluate("dialog => dialog.scrollWidth - dialog.clientWidth"):
+            too_wide[name] = f"the dialog scrolls sideways by {inside} px"
 
     yield look_at
     assert too_wide == {}, f"wider than {width} px (what sticks out): {too_wide}"
@@ -149,3 +154,21 @@ def test_the_operators_admin_has_a_clean_console(page, live_server, world, shoot
             response = page.goto(live_server.url + reverse(f"{name}_change", args=[first.pk]))
             assert response is not None
             assert response.ok, name
+
+
+def test_what_a_modal_answers_fits_the_screen(page, live_server, log_in, world, look):
+    """A new token and an invitation link: long strings that must wrap, not widen the modal."""
+    log_in("owner", PASSWORD)
+    modal = page.locator("dialog#modal")
+    page.goto(live_server.url + _url("application_settings", world))
+    page.get_by_role("link", name="Create token").click()
+    modal.get_by_label("Name").fill("GitHub Actions")
+    modal.get_by_role("button", name="Create token").click()
+    expect(modal.get_by_test_id("token-secret")).to_be_visible()
+    look("token_create-answer")
+
+    page.goto(live_server.url + _url("team_members", world))
+    page.get_by_role("link", name="Invite someone").click()
+    modal.get_by_role("button", name="Create link").click()
+    expect(modal.get_by_test_id("invitation-link")).to_be_visible()
+    look("invitation_create-answer")
