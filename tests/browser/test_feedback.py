@@ -26,11 +26,14 @@ def port_modal(page, live_server, log_in, developer, make_application):
     return modal
 
 
-def _posts_to(url_part: str, handle):
-    """A route handler for POSTs whose URL contains ``url_part``; other requests go through."""
+PORT = "**/apps/storefront/port/"
+
+
+def _on_post(handle):
+    """A route handler that hands the modal's POST to ``handle``; anything else goes through."""
 
     def route(route):
-        if route.request.method == "POST" and url_part in route.request.url:
+        if route.request.method == "POST":
             handle(route)
         else:
             route.continue_()
@@ -40,7 +43,7 @@ def _posts_to(url_part: str, handle):
 
 def test_a_slow_submit_disables_the_form_and_is_sent_once(page, port_modal, shoot):
     held = []
-    page.route("**/*", _posts_to("/port/", held.append))
+    page.route(PORT, _on_post(held.append))
     save = port_modal.get_by_role("button", name="Save port")
     save.click()
     expect(port_modal.locator("fieldset.modal-fields")).to_have_attribute("disabled", "")
@@ -78,10 +81,7 @@ def test_a_server_error_keeps_what_was_typed_and_a_retry_works(
     page, port_modal, shoot, console_errors
 ):
     failed = render_to_string("500.html")
-    page.route(
-        "**/*",
-        _posts_to("/port/", lambda route: route.fulfill(status=500, body=failed)),
-    )
+    page.route(PORT, _on_post(lambda route: route.fulfill(status=500, body=failed)))
     port_modal.get_by_role("button", name="Save port").click()
     error = port_modal.get_by_test_id("request-error")
     expect(error).to_contain_text("Something went wrong")
@@ -90,14 +90,14 @@ def test_a_server_error_keeps_what_was_typed_and_a_retry_works(
     shoot("70-modal-server-error")
     console_errors.allow("500")
 
-    page.unroute("**/*")
+    page.unroute(PORT)
     port_modal.get_by_role("button", name="Save port").click()
     expect(port_modal).to_be_hidden()
     assert Application.objects.get(slug="storefront").internal_port == 9000
 
 
 def test_an_unreachable_server_is_said_in_the_modal(page, port_modal, console_errors):
-    page.route("**/*", _posts_to("/port/", lambda route: route.abort("connectionrefused")))
+    page.route(PORT, _on_post(lambda route: route.abort("connectionrefused")))
     port_modal.get_by_role("button", name="Save port").click()
     expect(port_modal.get_by_test_id("request-error")).to_contain_text(
         "The server could not be reached"
@@ -135,7 +135,7 @@ def test_a_double_click_on_a_plain_form_creates_one_application(
 
 def test_a_modal_closed_while_it_waits_stays_closed(page, port_modal):
     held = []
-    page.route("**/*", _posts_to("/port/", held.append))
+    page.route(PORT, _on_post(held.append))
     port_modal.get_by_label("Internal port").fill("-1")
     port_modal.get_by_role("button", name="Save port").click()
     expect(port_modal.get_by_role("button", name="Save port")).to_be_disabled()
