@@ -109,6 +109,22 @@ def go_to(request: AuthedRequest, page: str) -> HttpResponse:
     return redirect(page)
 
 
+def render_fragment(
+    request: AuthedRequest,
+    template: str,
+    context: Mapping[str, Any],
+    *,
+    title: str,
+    back: str,
+) -> HttpResponse:
+    """An answer htmx swaps into the page (``template`` names a partial); without JavaScript,
+    the same fragment on a page of its own under ``title``, with the way back to ``back``."""
+    if request.htmx:
+        return render(request, template, context)
+    page = {**context, "fragment": template, "title": title, "back_url": back}
+    return render(request, "fragment_page.html", page)
+
+
 def render_page(
     request: AuthedRequest,
     template: str,

@@ -362,7 +362,9 @@ class ChangePasswordForm(forms.Form):
         strip=False,
         max_length=MAX_PASSWORD_LENGTH,
         label="New password",
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        # Kept when refused (a failed rule, a server that did not answer), masked, so the person
+        # fixes it rather than typing it again; the modal's answers are never cached.
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}, render_value=True),
         help_text="At least 8 characters with a lowercase letter, an uppercase letter, a digit "
         "and one of , & * [ ] : ' $ ` \"",
     )

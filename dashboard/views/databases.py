@@ -18,7 +18,7 @@ from connections.models import Role, Variable
 from dashboard.access import get_database_for_user, get_team_for_user
 from dashboard.forms.connections import ChangePasswordForm
 from dashboard.forms.resources import DatabaseForm, DeleteForm, RenameForm
-from dashboard.htmx import go_to, modal, render_page, show_result
+from dashboard.htmx import go_to, modal, render_fragment, render_page, show_result
 from dashboard.http import TeamRequest
 from dashboard.views.teams import activity_page
 
@@ -84,6 +84,7 @@ def database_activity(request: TeamRequest, team: str, db: str) -> HttpResponse:
 
 
 @login_required
+@never_cache
 @require_http_methods(["GET", "POST"])
 def password_change(request: TeamRequest, team: str, db: str) -> HttpResponse:
     """Change the database's password: applied on the server first, then stored."""
@@ -137,7 +138,13 @@ def copy_replace(request: TeamRequest, team: str, db: str) -> HttpResponse:
         context = {"variable": variable, "stale": str(stale)}
     else:
         context = {"variable": variable}
-    return render(request, "databases/password_modal.html#replaced", context)
+    return render_fragment(
+        request,
+        "databases/password_modal.html#replaced",
+        context,
+        title=f"{variable.key} of {variable.application.name}",
+        back=reverse("database_detail", args=[team, db]),
+    )
 
 
 @login_required
@@ -148,10 +155,12 @@ def database_probe(request: TeamRequest, team: str, db: str) -> HttpResponse:
     result = (
         engine_for(database.server).probe(database, database.password) if database.server else None
     )
-    return render(
+    return render_fragment(
         request,
         "databases/overview.html#probe",
         {"database": database, "result": result},
+        title=f"Test connection to {database.name}",
+        back=reverse("database_detail", args=[team, db]),
     )
 
 
@@ -171,7 +180,13 @@ def credentials_reveal(request: TeamRequest, team: str, db: str) -> HttpResponse
         "url": revealed.url,
         "command": revealed.command,
     }
-    return render(request, "databases/overview.html#revealed", context)
+    return render_fragment(
+        request,
+        "databases/overview.html#revealed",
+        context,
+        title=f"{database.name}: {'external' if external else 'internal'} connection",
+        back=reverse("database_detail", args=[team, db]),
+    )
 
 
 @login_required

@@ -5,7 +5,7 @@ Responses that may carry a value are never cached (``never_cache``: ``Cache-Cont
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -13,7 +13,7 @@ from connections import variables
 from connections.models import Application, Phase, Role, Variable
 from dashboard.access import get_application_for_user
 from dashboard.forms.connections import VariableForm
-from dashboard.htmx import close_modal, modal, render_modal
+from dashboard.htmx import close_modal, modal, render_fragment, render_modal
 from dashboard.http import TeamRequest
 from dashboard.views.applications import application_page
 
@@ -86,8 +86,11 @@ def variable_reveal(request: TeamRequest, team: str, app: str) -> HttpResponse:
     value, error = variables.reveal_variable(request.user, application, phase, key)
     if value is None and error is None:
         raise Http404("No such variable.")
-    return render(
+    return render_fragment(
         request,
         "applications/settings.html#revealed",
         {"value": value, "error": error},
+        title=f"{key} of {application.name}, "
+        + ("at runtime" if phase == Phase.RUNTIME else "during the build"),
+        back=application_page(application, "settings"),
     )

@@ -3,6 +3,7 @@ half done; linked variables follow, connected apps need a restart, copies are na
 
 import secrets
 import threading
+from html import escape
 
 import pytest
 from django.db import connection as db_connection
@@ -148,6 +149,9 @@ class TestFaults:
         server.save()
         response = admin_htmx_client.post(url(live), {"password": STRONG})
         assert "Nothing was changed. Cannot reach the server" in response.content.decode()
+        # What was typed is still in the (masked) field, to send again; the answer is not cached.
+        assert f'value="{escape(STRONG)}"' in response.content.decode()
+        assert "no-store" in response["Cache-Control"]
         assert Database.objects.get(pk=live.pk).password == old
         server.admin_url = real_url
         server.save()
