@@ -72,7 +72,8 @@ def invite(actor: User, team: Team, role: str, note: str = "") -> tuple[Invitati
         created_by=actor,
         expires_at=timezone.now() + INVITATION_LIFETIME,
     )
-    activity.record(actor, team, ActivityKind.INVITED, team, role=role, note=note)
+    details = {"note": note} if note else {}
+    activity.record(actor, team, ActivityKind.INVITED, team, role=role, **details)
     return invitation, secret
 
 

@@ -52,6 +52,12 @@ def test_an_invitation_link_is_shown_once_and_stored_as_a_digest(team_admin_clie
     assert entry.changes == {"role": "developer", "note": "Ada"}
 
 
+def test_an_invitation_without_a_note_records_no_empty_note(team_admin_client):
+    _invite(team_admin_client, note="")
+    entry = Activity.objects.get(verb="invited someone to")
+    assert entry.changes == {"role": "developer"}
+
+
 def test_an_admin_may_not_invite_an_owner_but_an_owner_may(team_admin_client, owner_client):
     response = team_admin_client.post(
         reverse("invitation_create", args=["acme"]), {"role": "owner"}, headers=HTMX
