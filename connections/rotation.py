@@ -423,6 +423,11 @@ class CredentialOverview:
     rows: list[CredentialRow]
     sessions_problem: str = ""
 
+    @property
+    def retiring(self) -> bool:
+        """Whether an old credential waits to be revoked."""
+        return any(row.credential.state == CredentialState.RETIRING for row in self.rows)
+
 
 def shown_credentials(database: Database) -> list[Credential]:
     """The database's credentials worth showing: live ones, those still to be dropped, and
@@ -437,25 +442,25 @@ def shown_credentials(database: Database) -> list[Credential]:
     )
 
 
-def overview(database: Database) -> CredentialOverview:
-    """The credentials of ``database`` with the applications still running an old one and the
-    live sessions of each, read from the server in one round trip: a fixed number of queries
-    and one server call, however many connections."""
+def overview(database: Database, *, sessions: bool = True) -> CredentialOverview:
+    """The credentials of ``database`` with the applications still running an old one and
+    (unless ``sessions`` is false) the live sessions of each, read from the server in one round
+    trip: a fixed number of queries and one server call, however many connections."""
     credentials = shown_credentials(database)
     waiting_ids = {int(pk) for c in credentials for pk in c.awaiting}
     names = dict(Application.objects.filter(pk__in=waiting_ids).values_list("pk", "name"))
-    sessions: dict[str, int] | None = None
+    counts: dict[str, int] | None = None
     problem = ""
     live = [c.username for c in credentials if c.state in LIVE_STATES and not c.pending]
-    if database.server is not None and live:
+    if database.server is not None and live and sessions:
         try:
-            sessions = engine_for(database.server).sessions(live)
+            counts = engine_for(database.server).sessions(live)
         except EngineError as error:
             problem = f"Live sessions unknown: {error}"
     rows = [
         CredentialRow(
             credential,
-            _sessions_of(credential, sessions),
+            _sessions_of(credential, counts),
             sorted(names[int(pk)] for pk in credential.awaiting if int(pk) in names),
         )
         for credential in credentials

@@ -396,3 +396,13 @@ class ChangePasswordForm(forms.Form):
         if failures:
             raise forms.ValidationError([f"Needs {rule}." for rule in failures])
         return password
+
+
+class GraceForm(forms.Form):
+    hours = forms.IntegerField(
+        min_value=1,
+        max_value=720,
+        label="Grace period (hours)",
+        help_text="How long an old connection credential keeps working at most after a "
+        "rotation when applications do not report their deployment. 1 to 720 hours.",
+    )
