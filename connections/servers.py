@@ -16,11 +16,11 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from connections.enforcement import access_of, enforce_server
+from connections.enforcement import access_of, enforce_server, logins_of
 from connections.engines import EngineError, ServerReport, engine_for
 from connections.environment import bump_environments
 from connections.errors import Refused
-from connections.models import DatabaseServer, Engine, ServerHealth
+from connections.models import Credential, Database, DatabaseServer, Engine, ServerHealth
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +140,7 @@ def _compare(server: DatabaseServer) -> ServerCheck:
     if report.product != registered.value:
         differences.append(f"It runs {Engine(report.product).label}, registered as {registered}.")
     databases = list(server.databases.select_related("region", "team").order_by("pk"))
+    logins = logins_of(databases)
     try:
         for database in databases:
             database.server = server
@@ -152,12 +153,31 @@ def _compare(server: DatabaseServer) -> ServerCheck:
                 f"{database.team.slug}/{database.slug}: the server has no {thing}."
                 for thing in engine.missing(database)
             ]
+            differences += _login_drift(database, logins[database.pk], engine.logins(database))
         if report.can_enforce:
             differences += engine.access_drift([access_of(database) for database in databases])
     except EngineError as error:
         return ServerCheck(server, ServerHealth.UNREACHABLE, [f"{error} {error.detail}".strip()])
     health = ServerHealth.DRIFT if differences else ServerHealth.OK
     return ServerCheck(server, health, differences)
+
+
+def _login_drift(database: Database, wanted: list[Credential], found: set[str]) -> list[str]:
+    """Connection users the server lacks, or holds without the dashboard knowing them (or
+    after it revoked them)."""
+    name = f"{database.team.slug}/{database.slug}"
+    created = {c.username: c for c in wanted if not c.pending}
+    differences = [
+        f"{name}: the server has no connection user {user} ({credential.application_name})."
+        for user, credential in sorted(created.items())
+        if user not in found
+    ]
+    known = {credential.username for credential in wanted}
+    differences += [
+        f"{name}: the server has a user {user} with rights on it that no connection holds."
+        for user in sorted(found - known)
+    ]
+    return differences
 
 
 @task

@@ -202,6 +202,11 @@ class DatabaseEngine(Protocol):
         Safe to repeat (a user already gone is no error)."""
         ...
 
+    def logins(self, database: Database) -> set[str]:
+        """The users the server holds with rights on ``database``, its main user aside: what
+        the drift check compares with the connection credentials."""
+        ...
+
     def sessions(self, users: Sequence[str]) -> dict[str, int]:
         """Open sessions per user, for ``users``, read from the server in one round trip."""
         ...

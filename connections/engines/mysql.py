@@ -195,6 +195,12 @@ class MySQLEngine:
     def drop_login(self, database: Database, user: str) -> None:
         self._drop_user(user)
 
+    def logins(self, database: Database) -> set[str]:
+        rows = self._query(
+            "SELECT DISTINCT User FROM mysql.db WHERE Db = %s", [database.database_name]
+        )
+        return {user for (user,) in rows} - {database.username}
+
     def sessions(self, users: Sequence[str]) -> dict[str, int]:
         if not users:
             return {}

@@ -284,6 +284,19 @@ class PostgreSQLEngine:
             )
         self._run(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
 
+    def logins(self, database: Database) -> set[str]:
+        with self._admin() as connection:
+            try:
+                rows = connection.execute(
+                    """SELECT m.rolname FROM pg_auth_members a
+                         JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
+                        WHERE g.rolname = ANY(%s)""",
+                    [list(group_names(database).values())],
+                ).fetchall()
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+        return {name for (name,) in rows}
+
     def sessions(self, users: Sequence[str]) -> dict[str, int]:
         with self._admin() as connection:
             try:

@@ -166,6 +166,17 @@ class RedisEngine:
         """Deleting an ACL user disconnects every client authenticated as it."""
         self._call("ACL", "DELUSER", user)
 
+    def logins(self, database: Database) -> set[str]:
+        rules = self._call("ACL", "LIST")
+        assert isinstance(rules, list)
+        pattern = f"~{key_pattern(database)}"
+        found = set()
+        for rule in rules:
+            words = (rule.decode() if isinstance(rule, bytes) else str(rule)).split()
+            if pattern in words:
+                found.add(words[1])  # "user <name> on ..."
+        return found - {database.username}
+
     def sessions(self, users: Sequence[str]) -> dict[str, int]:
         clients = self._call("CLIENT", "LIST")
         wanted, counts = set(users), dict.fromkeys(users, 0)

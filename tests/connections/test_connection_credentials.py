@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from connections import linking, rotation, tokens
+from connections import linking, rotation, servers, tokens
 from connections.engines import engine_for
 from connections.environment import resolve_environment
 from connections.models import (
@@ -437,3 +437,21 @@ def test_what_a_postgresql_login_created_stays_with_the_database_after_it_is_rev
         assert owners == [("notes", database.username), ("own", database.username)]
     finally:
         engine_for(server).drop(database, rotation.logins_to_drop(database))
+
+
+def test_the_drift_check_reports_missing_and_unknown_connection_users(
+    on_server, app, make_application, owner
+):
+    database = on_server()
+    kept = own_credential(connect(owner, app, database))
+    gone = own_credential(connect(owner, make_application(name="Admin", slug="admin"), database))
+    assert not [d for d in servers.check_server(database.server).differences if "user" in d]
+    engine_for(database.server).drop_login(database, gone.username)  # behind the dashboard's back
+    Credential.objects.filter(pk=kept.pk).update(state=CredentialState.REVOKED)  # forgotten
+    differences = servers.check_server(database.server).differences
+    name = f"acme/{database.slug}"
+    assert f"{name}: the server has no connection user {gone.username} (Admin)." in differences
+    assert (
+        f"{name}: the server has a user {kept.username} with rights on it that no connection "
+        "holds." in differences
+    )

@@ -11,7 +11,14 @@ from django.urls import reverse
 
 from connections import linking, rotation, tokens
 from connections.engines import engine_for
-from connections.models import Activity, ActivityKind, Application, Credential, CredentialState
+from connections.models import (
+    Activity,
+    ActivityKind,
+    Application,
+    Credential,
+    CredentialState,
+    Variable,
+)
 from connections.servers import offered_version
 from tests.servers import create_on_server, register
 
@@ -78,6 +85,17 @@ class TestOnARealServer:
         page = team_admin_client.get(overview_url(live)).content.decode()
         assert "Every application deployed the new credential" in page
         assert "Old credential still used" not in page
+
+    def test_the_rotation_names_copies_of_the_old_credential_s_password(
+        self, live, app, make_application, team_admin_client
+    ):
+        old = Credential.objects.get(database=live)
+        worker = make_application(name="Worker", slug="worker")
+        Variable.objects.create(application=worker, key="SHOP_PASSWORD", value=old.password)
+        url = reverse("connection_rotate", args=["acme", app.slug, live.slug])
+        content = team_admin_client.post(url).content.decode()
+        assert "hold a copy of an old credential" in content
+        assert "<strong>Worker</strong> · <code>SHOP_PASSWORD</code>" in content
 
     def test_revoke_old_now_from_the_connection_row(self, live, app, owner, team_admin_client):
         (new,) = rotation.rotate(owner, live)
