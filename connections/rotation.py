@@ -124,15 +124,16 @@ def apply(credential_id: int) -> Credential | None:
     """Do on the server what the credential's state asks (create it, or drop it), and record
     the outcome; a step the server did not take stays pending and is retried. Safe to repeat."""
     with transaction.atomic():
-        locked = Credential.objects.select_for_update().filter(pk=credential_id)
-        if not locked.exists():
+        credential = Credential.objects.filter(pk=credential_id).first()
+        if credential is None:
             return None
-        credential = Credential.objects.select_related(
-            "database__server", "database__team", "database__region", "connection__application"
-        ).get(pk=credential_id)
-        database = credential.database
+        lock(credential)  # a second run of the same step waits, then finds it done
         if not credential.pending:
             return credential
+        database = Database.objects.select_related("server", "team", "region").get(
+            pk=credential.database_id
+        )
+        credential.database = database
         if database.server is None:
             credential.problem = NOT_PROVISIONED
             credential.save(update_fields=["problem"])

@@ -97,6 +97,8 @@ def test_rotate_see_the_old_one_in_use_then_revoked_after_the_deployment(
     expect(row).to_contain_text("Revoked")
     expect(row).to_contain_text("Every application deployed the new credential")
     shoot("64-old-credential-revoked")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shoot("65-credentials-at-390px")
 
     # The server refuses the old credential now, and ended the session that held it.
     with pytest.raises(psycopg.OperationalError):
