@@ -8,20 +8,15 @@ Clients connect the way an application would, with the values of its resolved en
 import json
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
 
-import psycopg
-import pymysql
 import pytest
-import redis
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from connections import linking, rotation, servers, tokens
+from connections import applications, linking, rotation, servers, tokens
 from connections.engines import engine_for
 from connections.environment import resolve_environment
 from connections.models import (
@@ -34,119 +29,16 @@ from connections.models import (
     Database,
     DatabaseServer,
     LinkedField,
+    Variable,
 )
 from connections.servers import offered_version
+from tests.clients import Refused, Session, authenticates, open_session
 from tests.servers import Endpoint, create_on_server, register
 
 # Changes reach the servers once their transaction commits, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KEYS = {field: field.default_key for field in LinkedField}
-
-
-class Refused(Exception):
-    """The server turned the client (or its command) away."""
-
-
-@dataclass
-class Session:
-    """One client session on a real server, opened as a given user."""
-
-    engine: str
-    handle: Any
-    prefix: str
-
-    def write(self) -> None:
-        try:
-            if self.engine == "redis":
-                self.handle.set(f"{self.prefix}:k", "v")
-            elif self.engine == "postgresql":
-                self.handle.execute("CREATE TABLE IF NOT EXISTS notes (body text)")
-                self.handle.execute("INSERT INTO notes VALUES ('x')")
-            else:
-                with self.handle.cursor() as cursor:
-                    cursor.execute("CREATE TABLE IF NOT EXISTS notes (body text)")
-                    cursor.execute("INSERT INTO notes VALUES ('x')")
-        except (psycopg.Error, pymysql.MySQLError, redis.RedisError) as error:
-            raise Refused(str(error)) from error
-
-    def read(self) -> int:
-        try:
-            if self.engine == "redis":
-                return 1 if self.handle.get(f"{self.prefix}:k") else 0
-            if self.engine == "postgresql":
-                row = self.handle.execute("SELECT count(*) FROM notes").fetchone()
-                return row[0]
-            with self.handle.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM notes")
-                return cursor.fetchone()[0]
-        except (psycopg.Error, pymysql.MySQLError, redis.RedisError) as error:
-            raise Refused(str(error)) from error
-
-    def alive(self) -> bool:
-        try:
-            if self.engine == "redis":
-                self.handle.ping()
-            elif self.engine == "postgresql":
-                self.handle.execute("SELECT 1")
-            else:
-                with self.handle.cursor() as cursor:
-                    cursor.execute("SELECT 1")
-        except (psycopg.Error, pymysql.MySQLError, redis.RedisError):
-            return False
-        return True
-
-    def close(self) -> None:
-        with suppress(psycopg.Error, pymysql.MySQLError, redis.RedisError):
-            self.handle.close()
-
-
-def open_session(database: Database, user: str, password: str, name: str = "") -> Session:
-    """Connect to ``database``'s server as ``user``, to the database ``name`` (its own by
-    default; a Redis database is a key prefix)."""
-    server = database.server
-    name = name or database.database_name
-    try:
-        if database.engine == "redis":
-            handle = redis.Redis(
-                host=server.internal_host,
-                port=server.internal_port,
-                username=user,
-                password=password,
-                socket_timeout=5,
-            )
-            handle.ping()
-        elif database.engine == "postgresql":
-            handle = psycopg.connect(
-                host=server.internal_host,
-                port=server.internal_port,
-                user=user,
-                password=password,
-                dbname=name,
-                connect_timeout=5,
-                autocommit=True,
-            )
-        else:
-            handle = pymysql.connect(
-                host=server.internal_host,
-                port=server.internal_port,
-                user=user,
-                password=password.encode(),
-                database=name,
-                connect_timeout=5,
-                autocommit=True,
-            )
-    except (psycopg.Error, pymysql.MySQLError, redis.RedisError) as error:
-        raise Refused(str(error)) from error
-    return Session(database.engine, handle, name)
-
-
-def authenticates(database: Database, user: str, password: str) -> bool:
-    try:
-        open_session(database, user, password).close()
-    except Refused:
-        return False
-    return True
 
 
 def as_application(application: Application, database: Database) -> Session:
@@ -328,12 +220,35 @@ class TestRotation:
     def test_grace_expiry_revokes(self, rotated):
         database, _, old, new, _, _ = rotated
         assert old.revoke_after > timezone.now() + timedelta(hours=23)
+        expiry = DBTaskResult.objects.get(task_path__endswith="expire_credentials")
+        assert expiry.run_after == old.revoke_after  # the worker runs it then
         assert rotation.expire_credentials.call() == 0  # not yet
         Credential.objects.filter(pk=old.pk).update(revoke_after=timezone.now())
         assert rotation.expire_credentials.call() == 1
         assert fresh(old).revoked_because == rotation.GRACE_ENDED
         assert not authenticates(database, old.username, old.password)
         assert authenticates(database, new.username, new.password)
+
+    def test_every_application_that_carried_it_must_deploy_first(
+        self, on_server, app, make_application, owner
+    ):
+        """An application that references the connected one's variables carries its
+        credential too: the old one waits for both (here marked restarted by a person)."""
+        database = on_server()
+        connection = connect(owner, app, database)
+        old = own_credential(connection)
+        worker = make_application(name="Worker", slug="worker")
+        Variable.objects.create(
+            application=worker, key="QUEUE_DB", value="{{ storefront.DATABASE_URL }}"
+        )
+        rotation.rotate(owner, _with_sides(connection))
+        assert set(fresh(old).awaiting) == {str(app.pk), str(worker.pk)}
+        applications.mark_restarted(owner, Application.objects.get(pk=app.pk))
+        assert fresh(old).state == CredentialState.RETIRING
+        assert rotation.overview(database).rows[0].old_used_by == ["Worker"]
+        applications.mark_restarted(owner, Application.objects.get(pk=worker.pk))
+        assert fresh(old).state == CredentialState.REVOKED
+        assert not authenticates(database, old.username, old.password)
 
     def test_revoke_old_now(self, rotated, owner):
         database, _connection, old, new, _, _ = rotated
@@ -448,7 +363,10 @@ def test_the_drift_check_reports_missing_and_unknown_connection_users(
     assert not [d for d in servers.check_server(database.server).differences if "user" in d]
     engine_for(database.server).drop_login(database, gone.username)  # behind the dashboard's back
     Credential.objects.filter(pk=kept.pk).update(state=CredentialState.REVOKED)  # forgotten
-    differences = servers.check_server(database.server).differences
+    try:
+        differences = servers.check_server(database.server).differences
+    finally:  # the dashboard no longer knows it, so dropping the database would not drop it
+        engine_for(database.server).drop_login(database, kept.username)
     name = f"acme/{database.slug}"
     assert f"{name}: the server has no connection user {gone.username} (Admin)." in differences
     assert (

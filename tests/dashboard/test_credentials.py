@@ -5,7 +5,6 @@ applications with their own credential."""
 import json
 import secrets
 
-import psycopg
 import pytest
 from django.urls import reverse
 
@@ -20,6 +19,7 @@ from connections.models import (
     Variable,
 )
 from connections.servers import offered_version
+from tests.clients import open_session
 from tests.servers import create_on_server, register
 
 
@@ -41,22 +41,16 @@ class TestOnARealServer:
         yield database
         engine_for(server).drop(database, rotation.logins_to_drop(database))
 
-    def _session(self, database, credential):
-        return psycopg.connect(
-            host=database.server.internal_host,
-            port=database.server.internal_port,
-            user=credential.username,
-            password=credential.password,
-            dbname=database.database_name,
-            connect_timeout=5,
-        )
-
     def test_the_section_shows_each_credential_with_its_live_sessions(
         self, live, team_admin_client
     ):
         credential = Credential.objects.get(database=live)
-        with self._session(live, credential), self._session(live, credential):
+        opened = [open_session(live, credential.username, credential.password) for _ in "ab"]
+        try:
             content = team_admin_client.get(overview_url(live)).content.decode()
+        finally:
+            for session in opened:
+                session.close()
         assert f"<code>{credential.username}</code>" in content
         assert 'data-state="active"' in content
         assert '<td data-testid="sessions">2</td>' in content
