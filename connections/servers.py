@@ -4,8 +4,9 @@ by ``manage.py check_servers`` and periodically by the task queue.
 
 A server is checked by connecting as its admin: the product and version it really runs, whether
 it accepts TLS, and whether its admin may enforce exposure. The drift check adds, for every
-database it holds, whether the database and its user exist, and whether the server's access
-rules (pg_hba.conf, account hosts and TLS requirements) are the dashboard's.
+database it holds, whether the database, its user and its connections' users exist (and no
+user the dashboard does not know holds rights on it), and whether the server's access rules
+(pg_hba.conf, account hosts and TLS requirements) are the dashboard's.
 """
 
 import logging
