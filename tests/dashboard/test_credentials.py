@@ -91,6 +91,21 @@ class TestOnARealServer:
         assert "hold a copy of an old credential" in content
         assert "<strong>Worker</strong> · <code>SHOP_PASSWORD</code>" in content
 
+    def test_a_rotation_the_server_did_not_take_says_so_and_keeps_the_old_one(
+        self, live, postgresql_endpoint, team_admin_client
+    ):
+        old = Credential.objects.get(database=live)
+        url = reverse("credentials_rotate", args=["acme", live.slug])
+        with postgresql_endpoint.server.stopped():
+            result = team_admin_client.post(url).content.decode()
+            page = team_admin_client.get(overview_url(live)).content.decode()
+        assert "The server did not take it: Cannot reach the server." in result
+        assert "the old credential keeps working" in result
+        assert 'data-state="active-pending"' in page
+        assert "Retried automatically; the variables keep the previous credential" in page
+        assert "Live sessions unknown: Cannot reach the server." in page
+        assert Credential.objects.get(pk=old.pk).in_use
+
     def test_revoke_old_now_from_the_connection_row(self, live, app, owner, team_admin_client):
         (new,) = rotation.rotate(owner, live)
         old = Credential.objects.get(database=live, state=CredentialState.RETIRING)
