@@ -373,3 +373,19 @@ def test_the_drift_check_reports_missing_and_unknown_connection_users(
         f"{name}: the server has a user {kept.username} with rights on it that no connection "
         "holds." in differences
     )
+
+
+def test_a_connection_made_before_credentials_gets_its_own_by_rotation(on_server, app, owner):
+    database = on_server()
+    legacy = Connection.objects.create(application=app, database=database)  # no credential
+    Variable.objects.create(
+        application=app, key="DB_USER", connection=legacy, linked_field=LinkedField.USER
+    )
+    assert resolve_environment(app, "runtime")["DB_USER"] == database.username
+    (credential,) = rotation.rotate(owner, _with_sides(legacy))
+    assert own_credential(legacy).pk == credential.pk
+    assert resolve_environment(app, "runtime")["DB_USER"] == credential.username
+    assert authenticates(database, credential.username, credential.password)
+    # Nothing retires: the main user was never the connection's to revoke.
+    assert not Credential.objects.filter(state=CredentialState.RETIRING).exists()
+    assert authenticates(database, database.username, database.password)
