@@ -60,7 +60,7 @@ def test_rotate_see_the_old_one_in_use_then_revoked_after_the_deployment(
     section = page.get_by_test_id("credentials")
     row = section.locator(f'[data-user="{old.username}"]')
     expect(row).to_contain_text("In use")
-    expect(row.get_by_test_id("sessions")).to_have_text("1")
+    expect(row.get_by_test_id("sessions")).to_have_text("1 session")
     expect(page.get_by_test_id("connection-credential")).to_contain_text(old.username)
     shoot("60-credentials-in-use")
 
@@ -76,7 +76,7 @@ def test_rotate_see_the_old_one_in_use_then_revoked_after_the_deployment(
 
     new = Credential.objects.get(database=shop, state=CredentialState.ACTIVE)
     expect(row).to_contain_text("Old credential still used by Storefront")
-    expect(row.get_by_test_id("sessions")).to_have_text("1")
+    expect(row.get_by_test_id("sessions")).to_have_text("1 session")
     expect(section.locator(f'[data-user="{new.username}"]')).to_contain_text("In use")
     expect(page.get_by_test_id("restart-needed").first).to_be_visible()
     shoot("63-old-credential-still-used")
