@@ -62,15 +62,15 @@ def test_rotate_see_the_old_one_in_use_then_revoked_after_the_deployment(
     expect(row).to_contain_text("In use")
     expect(row.get_by_test_id("sessions")).to_have_text("1 session")
     expect(page.get_by_test_id("connection-credential")).to_contain_text(old.username)
-    shoot("60-credentials-in-use")
+    shoot("90-credentials-in-use")
 
     section.get_by_test_id("rotate-all").click()
     modal = page.locator("dialog#modal")
     expect(modal).to_contain_text("The old credential keeps working until")
-    shoot("61-rotate-modal")
+    shoot("91-rotate-modal")
     modal.get_by_test_id("confirm-rotate").click()
     expect(modal.get_by_test_id("rotated-list")).to_contain_text("Storefront")
-    shoot("62-rotated")
+    shoot("92-rotated")
     modal.get_by_role("link", name="Done").click()
     expect(modal).to_be_hidden()
 
@@ -79,16 +79,16 @@ def test_rotate_see_the_old_one_in_use_then_revoked_after_the_deployment(
     expect(row.get_by_test_id("sessions")).to_have_text("1 session")
     expect(section.locator(f'[data-user="{new.username}"]')).to_contain_text("In use")
     expect(page.get_by_test_id("restart-needed").first).to_be_visible()
-    shoot("63-old-credential-still-used")
+    shoot("93-old-credential-still-used")
 
     _report_deployment(live_server.url, storefront, secret)
     page.reload()
     row = page.get_by_test_id("credentials").locator(f'[data-user="{old.username}"]')
     expect(row).to_contain_text("Revoked")
     expect(row).to_contain_text("Every application deployed the new credential")
-    shoot("64-old-credential-revoked")
+    shoot("94-old-credential-revoked")
     page.set_viewport_size({"width": 390, "height": 844})
-    shoot("65-credentials-at-390px")
+    shoot("95-credentials-at-390px")
 
     # The server refuses the old credential now, and ended the session that held it.
     assert not running.alive()
