@@ -21,6 +21,7 @@ from connections.models import (
     Activity,
     Application,
     Connection,
+    Credential,
     Database,
     DatabaseServer,
     DeployToken,
@@ -317,6 +318,32 @@ class ConnectionAdmin(ReadOnlyAdmin):
     @admin.display(description="Team", ordering="application__team__name")
     def team(self, connection: Connection) -> str:
         return connection.application.team.name
+
+
+@admin.register(Credential)
+class CredentialAdmin(ReadOnlyAdmin):
+    """Connection credentials as the servers should hold them; passwords are never shown."""
+
+    list_display = ["username", "application_name", "database", "read_only", "state", "pending"]
+    list_filter = ["state", "pending", "read_only", "database__engine"]
+    search_fields = ["username", "application_name", "database__slug", "database__team__name"]
+    list_select_related = ["database"]
+    readonly_fields = (
+        "username",
+        "application_name",
+        "database",
+        "read_only",
+        "state",
+        "pending",
+        "problem",
+        "attempts",
+        "revoke_after",
+        "revoked_because",
+        "created_at",
+        "applied_at",
+        "revoked_at",
+    )
+    fields = readonly_fields
 
 
 @admin.register(Variable)

@@ -8,7 +8,7 @@ alters as needing a restart, and records it.
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from connections import activity
+from connections import activity, rotation
 from connections.buildcheck import MovePlan
 from connections.environment import bump_environments
 from connections.errors import Refused
@@ -81,7 +81,8 @@ def move_steps_to_start(actor: User, application: Application, plan: MovePlan) -
 @transaction.atomic
 def record_deployment(token: DeployToken, version: int) -> Application:
     """Record that the pipeline holding ``token`` deployed environment ``version`` of its
-    application, so the pages say whether it needs a restart.
+    application, so the pages say whether it needs a restart; old connection credentials that
+    every application has now deployed past are revoked (:func:`rotation.settle`).
 
     Raises :class:`Refused` when ``version`` is not between 1 and the current version.
     """
@@ -95,13 +96,14 @@ def record_deployment(token: DeployToken, version: int) -> Application:
     activity.record(
         None, application.team, ActivityKind.DEPLOYED, application, version=version, via=token.name
     )
+    rotation.settle(application)
     return application
 
 
 @transaction.atomic
 def mark_restarted(actor: User, application: Application) -> bool:
     """Record that the application was restarted with its current environment, as a deploy
-    pipeline's report would; returns whether it needed it."""
+    pipeline's report would (settling credential rotations too); returns whether it needed it."""
     lock(application, "environment_version", "deployed_environment_version")
     needed = application.needs_restart
     application.deployed_environment_version = application.environment_version
@@ -110,4 +112,5 @@ def mark_restarted(actor: User, application: Application) -> bool:
     activity.record(
         actor, application.team, ActivityKind.MARKED_RESTARTED, application, version=version
     )
+    rotation.settle(application)
     return needed

@@ -21,7 +21,15 @@ from connections.engines import ClientTarget, EngineError, engine_for
 from connections.environment import bump_environments, connection_url, endpoint
 from connections.errors import Refused
 from connections.locking import Busy, lock
-from connections.models import ActivityKind, Application, Database, DatabaseServer, Engine, Variable
+from connections.models import (
+    ActivityKind,
+    Application,
+    Credential,
+    Database,
+    DatabaseServer,
+    Engine,
+    Variable,
+)
 from connections.network import reachable_from_internet
 
 logger = logging.getLogger(__name__)
@@ -52,6 +60,9 @@ class PasswordChange:
     database: Database
     restarted: list[Application] = field(default_factory=list)
     copies: list[CopiedPassword] = field(default_factory=list)
+    # Connected applications the change does not touch: their variables hold their own
+    # connection credential, not the main user.
+    unaffected: list[Application] = field(default_factory=list)
 
 
 def change_password(actor: User, database: Database, new_password: str) -> PasswordChange:
@@ -76,7 +87,7 @@ def change_password(actor: User, database: Database, new_password: str) -> Passw
                 applied_on = current, current.server
             current.password = new_password
             current.save(update_fields=["password", "updated_at"])
-            affected = bump_environments(current.team, databases=[current])
+            affected = bump_environments(current.team, databases=[current], main_user_only=True)
             activity.record(
                 actor,
                 current.team,
@@ -108,6 +119,13 @@ def change_password(actor: User, database: Database, new_password: str) -> Passw
             if application.needs_restart
         ],
         copies=copies_of(current, old_password),
+        unaffected=list(
+            Application.objects.filter(
+                connections__database=current, connections__credential__isnull=False
+            )
+            .exclude(pk__in=affected)
+            .order_by("name")
+        ),
     )
 
 
@@ -125,17 +143,24 @@ def _put_back(database: Database, server: DatabaseServer, old_password: str) -> 
         raise
 
 
-def copies_of(database: Database, password: str) -> list[CopiedPassword]:
-    """Plain variables of the team that hold ``password``, as is or percent-encoded in a URL."""
+def copies_of(
+    database: Database, password: str, credential: Credential | None = None
+) -> list[CopiedPassword]:
+    """Plain variables of the team that hold ``password``, as is or percent-encoded in a URL:
+    the main user's old password, or with ``credential`` a connection credential's (whose
+    copies only a person can replace: no reference follows a connection's own credential)."""
     if not password:
         return []
     encoded = quote(password, safe="")
-    old = copy(database)
-    old.password = password
-    exact = {
-        password: f"{{{{ {database.slug}.DB_PASSWORD }}}}",
-        connection_url(old): f"{{{{ {database.slug}.DATABASE_URL }}}}",
-    }
+    if credential is not None:
+        exact = {}
+    else:
+        old = copy(database)
+        old.password = password
+        exact = {
+            password: f"{{{{ {database.slug}.DB_PASSWORD }}}}",
+            connection_url(old): f"{{{{ {database.slug}.DATABASE_URL }}}}",
+        }
     variables = Variable.objects.filter(
         application__team=database.team, connection__isnull=True
     ).select_related("application")

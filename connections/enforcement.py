@@ -12,7 +12,8 @@ once its transaction commits, within that timeout, and left Pending for the queu
 """
 
 import logging
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
 
 from django.db import transaction
@@ -21,7 +22,15 @@ from django.tasks import task
 from django.utils import timezone
 
 from connections.engines import Access, CannotEnforce, EngineError, engine_for
-from connections.models import Database, DatabaseServer, ExposureState, Region, ResourceModel
+from connections.models import (
+    LIVE_STATES,
+    Credential,
+    Database,
+    DatabaseServer,
+    ExposureState,
+    Region,
+    ResourceModel,
+)
 from connections.network.policy import load_firewall
 
 logger = logging.getLogger(__name__)
@@ -33,16 +42,29 @@ NO_TLS = (
 MAX_RETRY_DELAY = timedelta(hours=1)
 
 
-def access_of(database: Database) -> Access:
-    """What the server must admit for ``database``: its user, from the networks its exposure
+def logins_of(databases: Sequence[Database]) -> dict[int, list[Credential]]:
+    """The connection credentials that exist (or are being created) on the databases'
+    servers, per database id, in one query."""
+    found: dict[int, list[Credential]] = defaultdict(list)
+    for credential in Credential.objects.filter(database__in=databases, state__in=LIVE_STATES):
+        found[credential.database_id].append(credential)
+    return found
+
+
+def access_of(database: Database, logins: Iterable[Credential] | None = None) -> Access:
+    """What the server must admit for ``database``: its main user and every connection
+    credential (``logins``, read when not given), all alike, from the networks its exposure
     allows, with TLS when Force TLS is on (and the server can do TLS at all)."""
     server = database.server
     force_tls = database.force_tls and server is not None and server.supports_tls
+    logins = list(logins_of([database])[database.pk] if logins is None else logins)
     return Access(
         database_name=database.database_name,
-        users={database.username: database.password},
+        users={database.username: database.password}
+        | {login.username: login.password for login in logins},
         networks=tuple(load_firewall(database).allowed_networks()),
         force_tls=force_tls,
+        read_only=frozenset(login.username for login in logins if login.read_only),
     )
 
 
@@ -83,8 +105,9 @@ def enforce(database: Database) -> ExposureState:
         if not server.can_enforce:
             state, problem = ExposureState.CANNOT_ENFORCE, server.enforce_problem
         else:
+            logins = logins_of(targets)
             try:
-                engine.apply_access([access_of(target) for target in targets])
+                engine.apply_access([access_of(target, logins[target.pk]) for target in targets])
             except CannotEnforce as error:
                 state, problem = ExposureState.CANNOT_ENFORCE, str(error)
                 logger.warning("cannot enforce on %s: %s", server.name, error.detail or error)

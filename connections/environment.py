@@ -19,7 +19,16 @@ from django.db.models import F, Q
 
 from connections.crypto import decrypt, encrypt
 from connections.engines import SQL_VARIABLE_KEYS
-from connections.models import Application, Database, Engine, LinkedField, Phase, Team, Variable
+from connections.models import (
+    Application,
+    Credential,
+    Database,
+    Engine,
+    LinkedField,
+    Phase,
+    Team,
+    Variable,
+)
 
 REFERENCE = re.compile(
     r"\{\{\s*(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)\.(?P<key>[A-Za-z_][A-Za-z0-9_]*)\s*\}\}"
@@ -51,13 +60,24 @@ def endpoint(database: Database, *, external: bool = False) -> tuple[str, int]:
     return database.public_endpoint
 
 
-def connection_url(database: Database, *, external: bool = False) -> str:
-    """The connection URL, with user and password percent-encoded so it parses back."""
+def login_of(database: Database, credential: Credential | None = None) -> tuple[str, str]:
+    """User and password: a connection's own credential, or the database's main user."""
+    if credential is not None:
+        return credential.username, credential.password
+    return database.username, database.password
+
+
+def connection_url(
+    database: Database, *, external: bool = False, credential: Credential | None = None
+) -> str:
+    """The connection URL, with user and password percent-encoded so it parses back; as
+    ``credential``'s user when given, else as the main user."""
     host, port = endpoint(database, external=external)
     if ":" in host:
         host = f"[{host}]"
-    user = quote(database.username, safe="")
-    password = quote(database.password, safe="")
+    username, secret = login_of(database, credential)
+    user = quote(username, safe="")
+    password = quote(secret, safe="")
     spec = Engine(database.engine).spec
     path = quote(database.database_name, safe="") if spec.url_path_is_database else "0"
     if database.force_tls:
@@ -67,8 +87,15 @@ def connection_url(database: Database, *, external: bool = False) -> str:
     return f"{scheme}://{user}:{password}@{host}:{port}/{path}{query}"
 
 
-def linked_value(database: Database, field: str, *, external: bool = False) -> str:
-    """The current value of one connection detail of ``database``."""
+def linked_value(
+    database: Database,
+    field: str,
+    *,
+    external: bool = False,
+    credential: Credential | None = None,
+) -> str:
+    """The current value of one connection detail of ``database``, with ``credential``'s user
+    and password when given (a connection's own), else the main user's."""
     match LinkedField(field):
         case LinkedField.HOST:
             return endpoint(database, external=external)[0]
@@ -77,11 +104,11 @@ def linked_value(database: Database, field: str, *, external: bool = False) -> s
         case LinkedField.NAME:
             return database.database_name
         case LinkedField.USER:
-            return database.username
+            return login_of(database, credential)[0]
         case LinkedField.PASSWORD:
-            return database.password
+            return login_of(database, credential)[1]
         case LinkedField.URL:
-            return connection_url(database, external=external)
+            return connection_url(database, external=external, credential=credential)
 
 
 def reference_keys(database: Database) -> dict[str, LinkedField]:
@@ -172,8 +199,13 @@ class TeamEnvironments:
             path = " → ".join(str(f) for f in (*stack[stack.index(frame) :], frame))
             raise UnresolvedEnvironment(f"References go round in a circle: {path}.")
         if variable.connection is not None:
-            database = variable.connection.database
-            return linked_value(database, variable.linked_field, external=variable.external)
+            connection = variable.connection
+            return linked_value(
+                connection.database,
+                variable.linked_field,
+                external=variable.external,
+                credential=connection.credential,
+            )
         if frame not in self._resolved:
             self._resolved[frame] = self._expand(application, phase, variable, (*stack, frame))
         return self._resolved[frame]
@@ -247,7 +279,9 @@ class TeamEnvironments:
             # With the databases they are linked to: often the ones referenced too.
             variables = list(
                 Variable.objects.filter(application=application).select_related(
-                    "connection__database__region", "connection__database__server"
+                    "connection__database__region",
+                    "connection__database__server",
+                    "connection__credential",
                 )
             )
             for variable in variables:
@@ -292,7 +326,7 @@ class TeamEnvironments:
         if keys:
             for variable in Variable.objects.filter(
                 application__team=self.team, application__slug__in=slugs, key__in=keys
-            ).select_related("application", "connection"):
+            ).select_related("application", "connection__credential"):
                 variable.application = self._add_application(variable.application)
                 fetched.setdefault((variable.application.pk, variable.key), []).append(variable)
         # Every variable of a fetched pair came back: the pairs are complete, even when empty.
@@ -354,10 +388,14 @@ class TeamEnvironments:
         self,
         applications: Iterable[Application] = (),
         databases: Iterable[Database] = (),
+        *,
+        main_user_only: bool = False,
     ) -> set[int]:
         """Ids of the applications whose environment depends on any of the given resources:
         the applications themselves, those linked to the databases, and every application
-        that references one of those, transitively. Reads the whole team, in two queries."""
+        that references one of those, transitively. With ``main_user_only`` (what changed is
+        the databases' main user), links through a connection that holds its own credential
+        do not count. Reads the whole team, in two queries."""
         team = {app.pk: app for app in Application.objects.filter(team=self.team)}
         variables: dict[int, list[Variable]] = defaultdict(list)
         for variable in Variable.objects.filter(application__team=self.team).select_related(
@@ -369,7 +407,9 @@ class TeamEnvironments:
         affected = {app.pk for app in applications}
         for application in team.values():
             if any(
-                v.connection is not None and v.connection.database_id in database_ids
+                v.connection is not None
+                and v.connection.database_id in database_ids
+                and not (main_user_only and v.connection.credential_id is not None)
                 for v in variables[application.pk]
             ):
                 affected.add(application.pk)
@@ -422,12 +462,17 @@ def bump_environments(
     team: Team,
     applications: Iterable[Application] = (),
     databases: Iterable[Database] = (),
+    *,
+    main_user_only: bool = False,
 ) -> set[int]:
-    """Mark every application whose environment depends on the given resources as changed.
+    """Mark every application whose environment depends on the given resources as changed
+    (see :meth:`TeamEnvironments.dependents` for ``main_user_only``).
 
     Call it after the change, inside the same transaction. Returns the ids it bumped.
     """
-    affected = TeamEnvironments(team).dependents(applications, databases)
+    affected = TeamEnvironments(team).dependents(
+        applications, databases, main_user_only=main_user_only
+    )
     Application.objects.filter(pk__in=affected).update(
         environment_version=F("environment_version") + 1
     )

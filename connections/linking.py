@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from django.contrib.auth.models import User
 from django.db import transaction
 
-from connections import activity
+from connections import activity, rotation
 from connections.environment import bump_environments
 from connections.errors import Refused
 from connections.models import (
@@ -98,12 +98,19 @@ def connect(
     application: Application,
     database: Database,
     keys: Mapping[LinkedField, str] | None,
+    *,
+    read_only: bool = False,
 ) -> Connection:
-    """Connect ``application`` to ``database``; with ``keys``, inject linked runtime variables."""
+    """Connect ``application`` to ``database``; with ``keys``, inject linked runtime variables.
+
+    The connection gets its own credential on the server (read-only when asked), which its
+    variables follow once the server has created it (see :mod:`connections.rotation`)."""
     reason = refusal(application, database)
     if reason:
         raise ConnectionRefused(reason)
-    connection = Connection.objects.create(application=application, database=database)
+    connection = Connection.objects.create(
+        application=application, database=database, read_only=read_only
+    )
     keys = dict(keys or {})
     _link(connection, keys, external=False)
     bump_environments(application.team, applications=[application])
@@ -114,15 +121,19 @@ def connect(
         database,
         application=application.slug,
         variables=sorted(keys.values()),
+        access="read-only" if read_only else "read-write",
     )
+    rotation.issue(connection)
     return connection
 
 
 @transaction.atomic
 def disconnect(actor: User, connection: Connection) -> list[str]:
-    """Remove the connection and the variables it injected; return their keys."""
+    """Remove the connection and the variables it injected, and revoke its credentials (on the
+    server once committed: the user is dropped and its sessions end); return the keys."""
     application, database = connection.application, connection.database
     keys = sorted(connection.variables.values_list("key", flat=True))
+    rotation.revoke_for_removal(connection)
     connection.delete()
     bump_environments(application.team, applications=[application])
     activity.record(

@@ -12,7 +12,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Count
 
-from connections import activity
+from connections import activity, rotation
 from connections.enforcement import enforce, enforce_server
 from connections.engines import Engine, EngineError, engine_for
 from connections.environment import bump_environments
@@ -123,6 +123,7 @@ def provision(actor: User, database: Database) -> Database:
             _place(actor, database, ActivityKind.PROVISIONED_DATABASE, server=server.name)
         except EngineError as error:
             raise Refused(str(error)) from None
+        rotation.apply_pending(database)
     return database
 
 
@@ -146,9 +147,10 @@ def _place(actor: User, database: Database, kind: ActivityKind, **changes: str) 
 
 @transaction.atomic
 def delete_database(actor: User, database: Database) -> None:
-    """Drop the database on its server, then forget it (and, by cascade, its connections and
-    their variables); the apps that used it need a restart. Once that is committed, a server
-    that keeps one access file for all its databases is told it left.
+    """Drop the database on its server with its connections' credentials, then forget it (and,
+    by cascade, its connections and their variables); the apps that used it need a restart.
+    Once that is committed, a server that keeps one access file for all its databases is told
+    it left.
 
     Raises :class:`Refused` when the server refuses; nothing is deleted then.
     """
@@ -163,7 +165,7 @@ def delete_database(actor: User, database: Database) -> None:
     )
     if server is not None:
         try:
-            engine_for(server).drop(database)
+            engine_for(server).drop(database, rotation.logins_to_drop(database))
         except EngineError as error:
             raise Refused(f"Nothing was deleted. {error}") from None
     database.delete()

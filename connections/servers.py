@@ -4,8 +4,9 @@ by ``manage.py check_servers`` and periodically by the task queue.
 
 A server is checked by connecting as its admin: the product and version it really runs, whether
 it accepts TLS, and whether its admin may enforce exposure. The drift check adds, for every
-database it holds, whether the database and its user exist, and whether the server's access
-rules (pg_hba.conf, account hosts and TLS requirements) are the dashboard's.
+database it holds, whether the database, its user and its connections' users exist (and no
+user the dashboard does not know holds rights on it), and whether the server's access rules
+(pg_hba.conf, account hosts and TLS requirements) are the dashboard's.
 """
 
 import logging
@@ -16,11 +17,11 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
-from connections.enforcement import access_of, enforce_server
+from connections.enforcement import access_of, enforce_server, logins_of
 from connections.engines import EngineError, ServerReport, engine_for
 from connections.environment import bump_environments
 from connections.errors import Refused
-from connections.models import DatabaseServer, Engine, ServerHealth
+from connections.models import Credential, Database, DatabaseServer, Engine, ServerHealth
 
 logger = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ def _compare(server: DatabaseServer) -> ServerCheck:
     if report.product != registered.value:
         differences.append(f"It runs {Engine(report.product).label}, registered as {registered}.")
     databases = list(server.databases.select_related("region", "team").order_by("pk"))
+    logins = logins_of(databases)
     try:
         for database in databases:
             database.server = server
@@ -152,12 +154,31 @@ def _compare(server: DatabaseServer) -> ServerCheck:
                 f"{database.team.slug}/{database.slug}: the server has no {thing}."
                 for thing in engine.missing(database)
             ]
+            differences += _login_drift(database, logins[database.pk], engine.logins(database))
         if report.can_enforce:
             differences += engine.access_drift([access_of(database) for database in databases])
     except EngineError as error:
         return ServerCheck(server, ServerHealth.UNREACHABLE, [f"{error} {error.detail}".strip()])
     health = ServerHealth.DRIFT if differences else ServerHealth.OK
     return ServerCheck(server, health, differences)
+
+
+def _login_drift(database: Database, wanted: list[Credential], found: set[str]) -> list[str]:
+    """Connection users the server lacks, or holds without the dashboard knowing them (or
+    after it revoked them)."""
+    name = f"{database.team.slug}/{database.slug}"
+    created = {c.username: c for c in wanted if not c.pending}
+    differences = [
+        f"{name}: the server has no connection user {user} ({credential.application_name})."
+        for user, credential in sorted(created.items())
+        if user not in found
+    ]
+    known = {credential.username for credential in wanted}
+    differences += [
+        f"{name}: the server has a user {user} with rights on it that no connection holds."
+        for user in sorted(found - known)
+    ]
+    return differences
 
 
 @task

@@ -6,7 +6,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from dashboard import api
-from dashboard.views import applications, connections, databases, network, teams, tokens, variables
+from dashboard.views import (
+    applications,
+    connections,
+    credentials,
+    databases,
+    network,
+    teams,
+    tokens,
+    variables,
+)
 
 team_urls = [
     path("apps/", applications.application_list, name="application_list"),
@@ -84,6 +93,32 @@ team_urls = [
         "databases/<slug:db>/connections/new/",
         connections.connection_add_for_database,
         name="connection_add_for_database",
+    ),
+    # Connection credentials: rotating them, revoking the old ones, the team's grace period.
+    path(
+        "databases/<slug:db>/credentials/rotate/",
+        credentials.credentials_rotate,
+        name="credentials_rotate",
+    ),
+    path(
+        "apps/<slug:app>/connections/<slug:db>/rotate/",
+        credentials.credentials_rotate,
+        name="connection_rotate",
+    ),
+    path(
+        "databases/<slug:db>/credentials/revoke-old/",
+        credentials.credentials_revoke_old,
+        name="credentials_revoke_old",
+    ),
+    path(
+        "apps/<slug:app>/connections/<slug:db>/revoke-old/",
+        credentials.credentials_revoke_old,
+        name="connection_revoke_old",
+    ),
+    path(
+        "databases/<slug:db>/credentials/grace/",
+        credentials.credential_grace,
+        name="credential_grace",
     ),
     # The database's Network tab: exposure, firewall rules, reachability.
     path("databases/<slug:db>/network/", network.database_network, name="database_network"),

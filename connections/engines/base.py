@@ -56,12 +56,23 @@ def refused(error: BaseException, server: DatabaseServer, reason: str = "") -> E
 @dataclass(frozen=True)
 class Access:
     """Who may connect to one database: its users (with their passwords, which engines that
-    keep one account per source need), from which networks, and whether only with TLS."""
+    keep one account per source need), from which networks, and whether only with TLS. The
+    users in ``read_only`` (connection credentials) may read and never write."""
 
     database_name: str
     users: dict[str, str]
     networks: tuple[IPNetwork, ...]
     force_tls: bool
+    read_only: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Login:
+    """A connection's own credential on the server: a user of one database only."""
+
+    user: str
+    password: str
+    read_only: bool
 
 
 @dataclass(frozen=True)
@@ -173,11 +184,32 @@ class DatabaseEngine(Protocol):
 
     def create(self, database: Database, password: str) -> None: ...
 
-    def drop(self, database: Database) -> None: ...
+    def drop(self, database: Database, logins: Sequence[str] = ()) -> None:
+        """Drop the database, its main user and the connection credentials ``logins``."""
+        ...
 
     def set_password(self, database: Database, password: str) -> None: ...
 
     def probe(self, database: Database, password: str) -> ProbeResult: ...
+
+    def create_login(self, database: Database, access: Access, login: Login) -> None:
+        """Create (or finish creating) a connection credential with rights on ``database``
+        only, read-only when it says so; admitted as ``access`` says. Safe to repeat."""
+        ...
+
+    def drop_login(self, database: Database, user: str) -> None:
+        """Revoke a connection credential: refuse it from now on and end its open sessions.
+        Safe to repeat (a user already gone is no error)."""
+        ...
+
+    def logins(self, database: Database) -> set[str]:
+        """The users the server holds with rights on ``database``, its main user aside: what
+        the drift check compares with the connection credentials."""
+        ...
+
+    def sessions(self, users: Sequence[str]) -> dict[str, int]:
+        """Open sessions per user, for ``users``, read from the server in one round trip."""
+        ...
 
     def inspect(self) -> ServerReport:
         """Connect as the admin: product, version, TLS, and whether exposure can be enforced."""

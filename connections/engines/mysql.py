@@ -34,6 +34,7 @@ from connections.engines.base import (
     EngineError,
     EngineSpec,
     IPNetwork,
+    Login,
     ProbeResult,
     ServerReport,
     Timer,
@@ -161,14 +162,53 @@ class MySQLEngine:
             raise EngineError("The server refused: a user of that name already exists.")
         self._run((f"CREATE DATABASE {quote_identifier(database.database_name)}", ()))
 
-    def drop(self, database: Database) -> None:
+    def drop(self, database: Database, logins: Sequence[str] = ()) -> None:
         name = quote_identifier(database.database_name)
-        accounts = self._accounts(database.username)
-        self._run(
-            (f"DROP DATABASE IF EXISTS {name}", ()),
-            *[("DROP USER IF EXISTS %s@%s", (database.username, host)) for host in accounts],
+        self._run((f"DROP DATABASE IF EXISTS {name}", ()))
+        for user in (database.username, *logins):
+            self._drop_user(user)
+
+    def _drop_user(self, user: str) -> None:
+        """Every account of ``user``, then its open sessions (a session outlives its account)."""
+        accounts = self._accounts(user)
+        if accounts:
+            self._run(*[("DROP USER IF EXISTS %s@%s", (user, host)) for host in accounts])
+        self._kill_sessions(user, lambda host: True)
+
+    # Connection credentials: users with grants on the database's schema only
+
+    def create_login(self, database: Database, access: Access, login: Login) -> None:
+        """The login's accounts, one per source ``access`` admits, exactly as for the main
+        user, with all rights on the database's schema, or SELECT only."""
+        self.apply_access(
+            [
+                Access(
+                    database_name=access.database_name,
+                    users={login.user: login.password},
+                    networks=access.networks,
+                    force_tls=access.force_tls,
+                    read_only=frozenset({login.user}) if login.read_only else frozenset(),
+                )
+            ]
         )
-        self._kill_sessions(database.username, lambda host: True)
+
+    def drop_login(self, database: Database, user: str) -> None:
+        self._drop_user(user)
+
+    def logins(self, database: Database) -> set[str]:
+        rows = self._query(
+            "SELECT DISTINCT User FROM mysql.db WHERE Db = %s", [database.database_name]
+        )
+        return {user for (user,) in rows} - {database.username}
+
+    def sessions(self, users: Sequence[str]) -> dict[str, int]:
+        if not users:
+            return {}
+        # One placeholder per user: the names themselves go through the driver's parameters.
+        marks = ", ".join(["%s"] * len(users))
+        query = "SELECT USER, COUNT(*) FROM information_schema.PROCESSLIST WHERE USER IN ({}) "
+        rows = self._query(query.format(marks) + "GROUP BY USER", list(users))
+        return {user: count for user, count in rows}
 
     def set_password(self, database: Database, password: str) -> None:
         # A user admitted from nowhere has no account: the new password is the one its
@@ -239,6 +279,7 @@ class MySQLEngine:
             wanted_ssl = "ANY" if access.force_tls else ""
             name = quote_identifier(access.database_name)
             for user, password in access.users.items():
+                rights = "SELECT" if user in access.read_only else "ALL PRIVILEGES"
                 have = self._accounts(user)
                 steps: list[tuple[str, Sequence[Any]]] = []
                 for host in hosts:
@@ -249,7 +290,7 @@ class MySQLEngine:
                                 (user, host, password),
                             )
                         )
-                        steps.append((f"GRANT ALL PRIVILEGES ON {name}.* TO %s@%s", (user, host)))
+                        steps.append((f"GRANT {rights} ON {name}.* TO %s@%s", (user, host)))
                     elif have[host] != wanted_ssl:
                         steps.append((f"ALTER USER %s@%s {require}", (user, host)))
                 steps += [("DROP USER %s@%s", (user, host)) for host in have if host not in hosts]

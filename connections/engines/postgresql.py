@@ -31,6 +31,7 @@ from connections.engines.base import (
     ClientTarget,
     EngineError,
     EngineSpec,
+    Login,
     ProbeResult,
     ServerReport,
     Timer,
@@ -95,6 +96,40 @@ def splice(text: str, block: Sequence[str]) -> str:
     return "\n".join(lines[:start] + new + lines[end + 1 :])
 
 
+def group_names(database: Database) -> dict[str, str]:
+    """The database's group roles, read-write and read-only, that its logins are members of."""
+    return {kind: f"{database.database_name}_{kind}" for kind in ("rw", "ro")}
+
+
+def _role_exists(connection: psycopg.Connection, name: str) -> bool:
+    row = connection.execute("SELECT EXISTS (SELECT FROM pg_roles WHERE rolname = %s)", [name])
+    found = row.fetchone()
+    return bool(found and found[0])
+
+
+def _read_grants(database: Database, group: str) -> list[Statement]:
+    """SELECT on what the owner holds now and creates later, in every schema it owns."""
+    owner, reader = sql.Identifier(database.username), sql.Identifier(group)
+    statements: list[Statement] = [
+        sql.SQL(
+            "DO $$DECLARE s name; BEGIN FOR s IN SELECT nspname FROM pg_namespace "
+            "WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = {owner}) "
+            "OR nspname = 'public' LOOP "
+            "EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', s, {reader}); "
+            "EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', s, {reader}); "
+            "EXECUTE format('GRANT SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', s, {reader}); "
+            "END LOOP; END$$"
+        ).format(owner=sql.Literal(database.username), reader=sql.Literal(group)),
+    ]
+    statements += [
+        sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT {} TO {}").format(
+            owner, sql.SQL(what), reader
+        )
+        for what in ("USAGE ON SCHEMAS", "SELECT ON TABLES", "SELECT ON SEQUENCES")
+    ]
+    return statements
+
+
 class PostgreSQLEngine:
     per_server = True
 
@@ -142,13 +177,137 @@ class PostgreSQLEngine:
             self._run(undo, *([then] if then else []))
             raise
 
-    def drop(self, database: Database) -> None:
+    def drop(self, database: Database, logins: Sequence[str] = ()) -> None:
+        roles = [*logins, *group_names(database).values(), database.username]
         self._run(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(database.database_name)
             ),
-            sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(database.username)),
+            *[sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(role)) for role in roles],
         )
+
+    # Connection credentials: login roles that get their rights through a group role
+
+    def create_login(self, database: Database, access: Access, login: Login) -> None:
+        """A login role, member of the database's read-write or read-only group.
+
+        The read-write group is a member of the database's main user, so it holds exactly its
+        rights (the owner's, on that database only), and every session of a read-write login
+        acts as the main user (``SET role``): what an application creates belongs to the
+        database's owner, as before, and outlives the login. The read-only group may connect
+        and read every table and sequence, those the owner creates later too. The login's
+        pg_hba.conf lines come with the exposure (:func:`connections.enforcement.enforce`)."""
+        main, groups = sql.Identifier(database.username), group_names(database)
+        group_name = groups["ro" if login.read_only else "rw"]
+        group = sql.Identifier(group_name)
+        role, name = sql.Identifier(login.user), sql.Identifier(database.database_name)
+        with self._admin() as connection:
+            try:
+                if not _role_exists(connection, group_name):
+                    connection.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(group))
+                    if login.read_only:
+                        connection.execute(
+                            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(name, group)
+                        )
+                    else:
+                        connection.execute(sql.SQL("GRANT {} TO {}").format(main, group))
+                password = sql.Literal(login.password)
+                if _role_exists(connection, login.user):  # a retry of a half-done attempt
+                    connection.execute(
+                        sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(role, password)
+                    )
+                else:
+                    connection.execute(
+                        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, password)
+                    )
+                connection.execute(sql.SQL("GRANT {} TO {}").format(group, role))
+                if login.read_only:
+                    connection.execute(
+                        sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role)
+                    )
+                else:
+                    connection.execute(sql.SQL("ALTER ROLE {} SET role = {}").format(role, main))
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+        if login.read_only:
+            self._in_database(database, *_read_grants(database, group_name))
+
+    def _in_database(self, database: Database, *statements: Statement) -> None:
+        """Run ``statements`` as the admin inside the database itself (grants on its objects)."""
+        try:
+            connection = psycopg.connect(
+                self.server.admin_url,
+                dbname=database.database_name,
+                autocommit=True,
+                connect_timeout=settings.SERVER_TIMEOUT,
+            )
+        except psycopg.Error as error:
+            raise unreachable(error, self.server) from None
+        with connection:
+            try:
+                for statement in statements:
+                    connection.execute(statement)
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+
+    def drop_login(self, database: Database, user: str) -> None:
+        """Refuse the login first, end its sessions, hand anything it owns to the database's
+        owner, then drop it."""
+        role = sql.Identifier(user)
+        with self._admin() as connection:
+            try:
+                if not _role_exists(connection, user):
+                    return
+                connection.execute(sql.SQL("ALTER ROLE {} NOLOGIN").format(role))
+                connection.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
+                    [user],
+                )
+                # Its sessions act as the main user, so it usually owns nothing and holds no
+                # right of its own; only then is the database itself visited.
+                row = connection.execute(
+                    """SELECT EXISTS (
+                         SELECT FROM pg_shdepend d JOIN pg_roles r ON d.refobjid = r.oid
+                          WHERE d.refclassid = 'pg_authid'::regclass AND r.rolname = %s
+                            AND d.deptype IN ('o', 'a'))""",
+                    [user],
+                ).fetchone()
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+        if row and row[0]:
+            self._in_database(
+                database,
+                sql.SQL("REASSIGN OWNED BY {} TO {}").format(
+                    role, sql.Identifier(database.username)
+                ),
+                sql.SQL("DROP OWNED BY {}").format(role),
+            )
+        self._run(sql.SQL("DROP ROLE IF EXISTS {}").format(role))
+
+    def logins(self, database: Database) -> set[str]:
+        with self._admin() as connection:
+            try:
+                rows = connection.execute(
+                    """SELECT m.rolname FROM pg_auth_members a
+                         JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles m ON m.oid = a.member
+                        WHERE g.rolname = ANY(%s)""",
+                    [list(group_names(database).values())],
+                ).fetchall()
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+        return {name for (name,) in rows}
+
+    def sessions(self, users: Sequence[str]) -> dict[str, int]:
+        with self._admin() as connection:
+            try:
+                rows = connection.execute(
+                    """SELECT usename, count(*) FROM pg_stat_activity
+                        WHERE usename = ANY(%s) GROUP BY usename""",
+                    [list(users)],
+                ).fetchall()
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+        return {user: count for user, count in rows}
 
     def set_password(self, database: Database, password: str) -> None:
         self._run(

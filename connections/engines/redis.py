@@ -26,6 +26,7 @@ from connections.engines.base import (
     ClientTarget,
     EngineError,
     EngineSpec,
+    Login,
     ProbeResult,
     ServerReport,
     Timer,
@@ -43,6 +44,9 @@ NO_SOURCE_FILTER = (
     "server does not enforce these settings."
 )
 ENUMERATING_COMMANDS = ("-scan", "-randomkey", "-dbsize", "-select", "-swapdb", "-move")
+# Every command but the administrative and dangerous ones; for read-only users, reading only.
+READ_WRITE = ("+@all", "-@admin", "-@dangerous", *ENUMERATING_COMMANDS)
+READ_ONLY = ("+@read", "+@connection", "-@admin", "-@dangerous", *ENUMERATING_COMMANDS)
 
 
 def key_pattern(database: Database) -> str:
@@ -104,16 +108,14 @@ class RedisEngine:
             "on",
             f">{password}",
             f"~{key_pattern(database)}",
-            "+@all",
-            "-@admin",
-            "-@dangerous",
-            # Key patterns do not cover commands that walk the whole keyspace: without these a
-            # user could list (not read) other tenants' key names, or switch databases.
-            *ENUMERATING_COMMANDS,
+            # Key patterns do not cover commands that walk the whole keyspace: without
+            # ENUMERATING_COMMANDS a user could list (not read) other tenants' key names, or
+            # switch databases.
+            *READ_WRITE,
         )
 
-    def drop(self, database: Database) -> None:
-        self._call("ACL", "DELUSER", database.username)
+    def drop(self, database: Database, logins: Sequence[str] = ()) -> None:
+        self._call("ACL", "DELUSER", database.username, *logins)
         client = self._admin()
         try:
             for key in client.scan_iter(match=key_pattern(database), count=500):
@@ -143,6 +145,46 @@ class RedisEngine:
         return ProbeResult(
             ok=True, version=f"Redis {version}", tls=False, round_trip_ms=timer.elapsed_ms
         )
+
+    # Connection credentials: ACL users confined to the database's key prefix
+
+    def create_login(self, database: Database, access: Access, login: Login) -> None:
+        """An ACL user on the database's keys, with every ordinary command or reading only.
+        ``reset`` first, so a repeated call leaves exactly this user."""
+        self._call(
+            "ACL",
+            "SETUSER",
+            login.user,
+            "reset",
+            "on",
+            f">{login.password}",
+            f"~{key_pattern(database)}",
+            *(READ_ONLY if login.read_only else READ_WRITE),
+        )
+
+    def drop_login(self, database: Database, user: str) -> None:
+        """Deleting an ACL user disconnects every client authenticated as it."""
+        self._call("ACL", "DELUSER", user)
+
+    def logins(self, database: Database) -> set[str]:
+        rules = self._call("ACL", "LIST")
+        assert isinstance(rules, list)
+        pattern = f"~{key_pattern(database)}"
+        found = set()
+        for rule in rules:
+            words = (rule.decode() if isinstance(rule, bytes) else str(rule)).split()
+            if pattern in words:
+                found.add(words[1])  # "user <name> on ..."
+        return found - {database.username}
+
+    def sessions(self, users: Sequence[str]) -> dict[str, int]:
+        clients = self._call("CLIENT", "LIST")
+        wanted, counts = set(users), dict.fromkeys(users, 0)
+        for line in (clients.decode() if isinstance(clients, bytes) else str(clients)).split("\n"):
+            fields = dict(part.partition("=")[::2] for part in line.split())
+            if fields.get("user") in wanted:
+                counts[fields["user"]] += 1
+        return {user: count for user, count in counts.items() if count}
 
     # The server: what it can say, and what it cannot enforce
 

@@ -9,6 +9,7 @@ from connections.models.base import (
     NETWORK_PATTERN,
     SLUG_PATTERN,
 )
+from connections.models.credentials import LIVE_STATES, Credential, CredentialState
 from connections.models.links import (
     RESERVED_KEYS,
     Connection,
@@ -33,6 +34,7 @@ __all__ = [
     "IDENTIFIER_BASE_LENGTH",
     "IDENTIFIER_PATTERN",
     "KEY_PATTERN",
+    "LIVE_STATES",
     "NETWORK_PATTERN",
     "RESERVED_KEYS",
     "SLUG_PATTERN",
@@ -40,6 +42,8 @@ __all__ = [
     "ActivityKind",
     "Application",
     "Connection",
+    "Credential",
+    "CredentialState",
     "Database",
     "DatabaseServer",
     "DeployToken",

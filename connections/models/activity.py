@@ -32,6 +32,14 @@ class ActivityKind(enum.StrEnum):
     CONNECTED = "connected"
     DISCONNECTED = "disconnected"
     ADDED_EXTERNAL_BUILD_VARIABLES = "added build variables from the external details of"
+    # Connection credentials
+    CREATED_CREDENTIAL = "created a connection credential on"
+    ROTATED_CREDENTIALS = "rotated connection credentials of"
+    RETIRED_CREDENTIAL = "retired a connection credential of"
+    REVOKED_CREDENTIAL = "revoked a connection credential of"
+    REVOKED_OLD_CREDENTIALS = "revoked old connection credentials of"
+    CREDENTIAL_PENDING = "could not reach the server for a connection credential of"
+    CHANGED_CREDENTIAL_GRACE = "changed the credential grace period of"
     # Databases
     CREATED_DATABASE = "created database"
     RENAMED_DATABASE = "renamed database"

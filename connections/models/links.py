@@ -47,6 +47,13 @@ class Connection(models.Model):
         Application, on_delete=models.CASCADE, related_name="connections"
     )
     database = models.ForeignKey(Database, on_delete=models.CASCADE, related_name="connections")
+    # Read-only connections get SELECT-only rights; chosen when the connection is added.
+    read_only = models.BooleanField(default=False)
+    # The credential its linked variables hold now: none until the server created its first
+    # one, and then the database's main user stands in.
+    credential = models.ForeignKey(
+        "Credential", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

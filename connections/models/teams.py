@@ -42,12 +42,19 @@ _RANKS = {Role.VIEWER: 0, Role.DEVELOPER: 1, Role.ADMIN: 2, Role.OWNER: 3}
 class Team(models.Model):
     name = models.CharField(max_length=100)
     slug = models.SlugField(unique=True)
+    # How long a rotated connection credential keeps working at most when applications do not
+    # report the deployment of the new one.
+    credential_grace_hours = models.PositiveIntegerField(default=24)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = [Lower("name"), "name"]
         constraints = [
             models.CheckConstraint(condition=Q(slug__regex=SLUG_PATTERN), name="team_slug_format"),
+            models.CheckConstraint(
+                condition=Q(credential_grace_hours__gte=1, credential_grace_hours__lte=720),
+                name="team_credential_grace_in_range",
+            ),
         ]
 
     def __str__(self) -> str:

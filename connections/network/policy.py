@@ -575,7 +575,7 @@ def connection_verdicts(
 ) -> list[tuple[Connection, Verdict]]:
     """Every connected application of ``database`` with its verdict, in one more query."""
     firewall = firewall or load_firewall(database)
-    connections = database.connections.select_related("application__region").order_by(
+    connections = database.connections.select_related("application__region", "credential").order_by(
         Lower("application__name"), "application__name"
     )
     return [

@@ -53,6 +53,18 @@ class ConnectionForm(forms.Form):
     add_variables = forms.BooleanField(
         required=False, initial=True, label="Add environment variables"
     )
+    access = forms.ChoiceField(
+        choices=[
+            ("read-write", "Read and write"),
+            ("read-only", "Read only"),
+        ],
+        initial="read-write",
+        required=False,  # read-write unless chosen otherwise
+        widget=forms.RadioSelect,
+        label="Access",
+        help_text="The connection gets its own user on the server, with rights on this "
+        "database only.",
+    )
     # Set once the modal warned that the application could not reach the database.
     acknowledged = forms.BooleanField(required=False, widget=forms.HiddenInput)
     add_rule = forms.BooleanField(required=False, initial=True)
@@ -138,6 +150,7 @@ class ConnectionForm(forms.Form):
             "other": chosen,
             "add_variables": first or bool(data.get("add_variables")),
             "add_rule": first or bool(data.get("add_rule")),
+            "access": data.get("access") or "read-write",
             "prefix": prefix,
             **keys,
         }
@@ -188,6 +201,10 @@ class ConnectionForm(forms.Form):
         if self.application is None or self.database is None:
             raise ValueError("Only a valid ConnectionForm names both sides.")
         return self.application, self.database
+
+    @property
+    def read_only(self) -> bool:
+        return self.cleaned_data.get("access") == "read-only"
 
     def key_fields(self) -> list[tuple[LinkedField, forms.BoundField, str]]:
         """Each detail with its key's field and, while choosing, why the key clashes."""
@@ -379,3 +396,13 @@ class ChangePasswordForm(forms.Form):
         if failures:
             raise forms.ValidationError([f"Needs {rule}." for rule in failures])
         return password
+
+
+class GraceForm(forms.Form):
+    hours = forms.IntegerField(
+        min_value=1,
+        max_value=720,
+        label="Grace period (hours)",
+        help_text="How long an old connection credential keeps working at most after a "
+        "rotation when applications do not report their deployment. 1 to 720 hours.",
+    )

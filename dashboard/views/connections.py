@@ -63,7 +63,7 @@ def _connect(request: AuthedRequest, form: ConnectionForm, verdict: network.Verd
     Returns whether the rule was added."""
     application, database = form.connection()
     keys = form.cleaned_data.get("keys") if form.cleaned_data["add_variables"] else None
-    linking.connect(request.user, application, database, keys)
+    linking.connect(request.user, application, database, keys, read_only=form.read_only)
     if verdict.allowed or not verdict.suggested_region or not form.cleaned_data["add_rule"]:
         return False
     network.add_region_rule(request.user, database, verdict.suggested_region)

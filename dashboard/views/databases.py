@@ -1,6 +1,8 @@
 """Database pages: the list, creating one, its Overview and Activity, its credentials (reveal,
 change password, test connection) and deleting it."""
 
+from functools import cache
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
@@ -10,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from connections import credentials, lifecycle, network, provisioning, variables
+from connections import credentials, lifecycle, network, provisioning, rotation, variables
 from connections.engines import engine_for
 from connections.errors import Refused
 from connections.masking import MASK
@@ -56,11 +58,13 @@ def database_detail(request: TeamRequest, team: str, db: str) -> HttpResponse:
         "external": credentials.external_details_available(database),
         "unreachable": sum(not verdict.allowed for _, verdict in connections),
         "dedicated": network.is_dedicated(database),
+        # Read (and the server asked for live sessions) only when the page shows them.
+        "credentials": cache(lambda: rotation.overview(database)),
     }
     if database.server is None:
         context["missing_server"] = provisioning.missing_server(database)
         context["provisionable"] = provisioning.provisionable(database)
-    fragments = ("applications", "external-connection")
+    fragments = ("applications", "external-connection", "credentials")
     return render_page(request, "databases/overview.html", fragments, context)
 
 

@@ -2,6 +2,7 @@
 Overview: same result, same refusals, variables previewed with editable keys."""
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -299,3 +300,26 @@ def test_choosing_refreshes_the_fields_only_one_after_the_other(htmx_client, app
     assert content.count('hx-target="#connection-fields"') == 1 + 1 + 6  # choice, prefix, keys
     assert content.count('hx-sync="#modal:queue last"') == 8
     assert "Choosing refreshes" not in content  # a comment, not text
+
+
+@pytest.mark.parametrize("side", ["app", "db"])
+def test_both_modals_offer_read_only_and_the_connection_keeps_the_choice(
+    htmx_client, app, database, side
+):
+    url = from_app(app) if side == "app" else from_db(database)
+    content = htmx_client.get(url).content.decode()
+    assert 'name="access" value="read-only"' in content
+    assert re.search(r'value="read-write"[^>]*checked', content)
+    _post(htmx_client, app, database, side=side, access="read-only")
+    connection = Connection.objects.get(application=app, database=database)
+    assert connection.read_only
+    # Not provisioned: the credential waits for a server, and says so.
+    credential = connection.credentials.get()
+    assert credential.read_only
+    assert credential.pending
+    assert "not provisioned" in credential.problem
+
+
+def test_read_write_is_the_default(htmx_client, app, database):
+    _post(htmx_client, app, database)
+    assert not Connection.objects.get(application=app, database=database).read_only

@@ -24,6 +24,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from connections import linking, teams, tokens
 from connections.models import (
     Activity,
+    Connection,
+    Credential,
+    CredentialState,
     DeployToken,
     FirewallRule,
     Invitation,
@@ -175,6 +178,14 @@ ROUTES: dict[str, Route] = {
     "credentials_reveal": _change(POST, _database("main"), {"endpoint": "internal"}),
     "database_delete": _change(BOTH, _database("spare"), {"confirm": "spare"}),
     "connection_add_for_database": _change(BOTH, _database("spare"), {"other": "web"}),
+    # Connection credentials: web's connection to main holds one in use and an old one.
+    "credentials_rotate": _change(BOTH, _database("main"), {}),
+    "connection_rotate": _change(BOTH, _fixed({"team": "acme", "app": "web", "db": "main"}), {}),
+    "credentials_revoke_old": _change(BOTH, _database("main"), {}),
+    "connection_revoke_old": _change(
+        BOTH, _fixed({"team": "acme", "app": "web", "db": "main"}), {}
+    ),
+    "credential_grace": _change(BOTH, _database("main"), {"hours": "48"}),
     "team_activity": _page(TEAM),
     # Members and invitations
     "team_members": _page(TEAM),
@@ -263,7 +274,19 @@ def world(
         force_tls=True,
         internet_access=True,  # its one rule admits addresses on the Internet
     )
-    linking.connect(developer, web, main, linking.proposed_keys())
+    connection = linking.connect(developer, web, main, linking.proposed_keys())
+    # As if its server had created web's credential, and a rotation had retired an older one.
+    in_use = connection.credentials.get()
+    Credential.objects.filter(pk=in_use.pk).update(pending=False)
+    Connection.objects.filter(pk=connection.pk).update(credential=in_use)
+    Credential.objects.create(
+        database=main,
+        connection=connection,
+        application_name=web.name,
+        username="web_old",
+        state=CredentialState.RETIRING,
+        pending=False,
+    )
     token, secret = tokens.create_token(developer, web, "CI")
     _, sibling_secret = tokens.create_token(developer, make_application(slug="blog"), "CI")
     stranger = make_application(team=other_team, slug="web")

@@ -20,7 +20,7 @@ from django.contrib.auth import authenticate
 from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 
-from connections import provisioning
+from connections import provisioning, rotation
 from connections.enforcement import NO_TLS
 from connections.engines import engine_for
 from connections.models import (
@@ -66,7 +66,7 @@ def _drop_on_machine_servers() -> None:
     """The demo's databases on the machine's MariaDB and Redis go with the test."""
     held = Database.objects.exclude(server=None).exclude(engine=Engine.POSTGRESQL)
     for database in held.select_related("server"):
-        engine_for(database.server).drop(database)
+        engine_for(database.server).drop(database, rotation.logins_to_drop(database))
 
 
 def _demo(state_dir: Path) -> str:
@@ -239,18 +239,20 @@ def test_after_the_demo_a_new_shell_reads_its_env_file(state_dir, tmp_path):
         assert f"Settings: {tmp_path / '.env'}" in demo.stdout
         assert "DEBUG=true" in (tmp_path / ".env").read_text()
         # No DEBUG, no keys in this shell: they come from the .env, and decrypt what the demo
-        # stored (the linked password of its PostgreSQL database).
+        # stored (the password of the connection's own credential on its PostgreSQL server).
         shown = _manage("env", "storefront", "--format", "json", env=env)
         assert shown.returncode == 0, shown.stderr
         variables = json.loads(shown.stdout)["variables"]
-        assert variables["DATABASE_URL"].startswith("postgresql://shop_postgres_")
+        assert variables["DATABASE_URL"].startswith("postgresql://storefront_")
+        assert "/shop_postgres_" in variables["DATABASE_URL"]
     finally:
         _manage("shell", "-c", DROP_ON_MACHINE_SERVERS, env=env)
 
 
 DROP_ON_MACHINE_SERVERS = """
+from connections import rotation
 from connections.engines import engine_for
 from connections.models import Database
 for database in Database.objects.exclude(server=None).exclude(engine="postgresql"):
-    engine_for(database.server).drop(database)
+    engine_for(database.server).drop(database, rotation.logins_to_drop(database))
 """

@@ -28,7 +28,7 @@ from django.db import transaction
 from django.tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from connections import enforcement, linking, provisioning, servers
+from connections import enforcement, linking, provisioning, rotation, servers
 from connections.applications import create_application
 from connections.errors import Refused
 from connections.models import (
@@ -344,6 +344,8 @@ class Command(BaseCommand):
             if linking.refusal(application, database) is None:
                 keys = linking.proposed_keys(prefix, engine=database.engine)
                 linking.connect(owner, application, database, keys)
+        # Connections of a tour made before connections had credentials of their own.
+        rotation.issue_missing(team)
         for app, key, value in VARIABLES:
             if not Variable.objects.filter(application=apps[app], key=key).exists():
                 variable = Variable(application=apps[app], key=key, value=value, runtime=True)

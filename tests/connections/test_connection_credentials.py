@@ -1,0 +1,392 @@
+"""Every connection its own credential, on real PostgreSQL, MariaDB and Redis servers: what
+the credential may do there, that removing the connection revokes it, and that a rotation
+never leaves an application without a working credential.
+
+Clients connect the way an application would, with the values of its resolved environment.
+"""
+
+import json
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+
+from connections import applications, linking, rotation, servers, tokens
+from connections.engines import engine_for
+from connections.environment import resolve_environment
+from connections.models import (
+    Activity,
+    ActivityKind,
+    Application,
+    Connection,
+    Credential,
+    CredentialState,
+    Database,
+    DatabaseServer,
+    LinkedField,
+    Variable,
+)
+from connections.servers import offered_version
+from tests.clients import Refused, Session, authenticates, open_session
+from tests.servers import Endpoint, create_on_server, register
+
+# Changes reach the servers once their transaction commits, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# The SQL engines' keys for every engine, so that one test reads DB_USER whatever the engine.
+KEYS = linking.proposed_keys()
+
+
+def as_application(application: Application, database: Database) -> Session:
+    """A session opened with the user and password the application's environment holds now."""
+    environment = resolve_environment(application, "runtime")
+    return open_session(database, environment["DB_USER"], environment["DB_PASSWORD"])
+
+
+def fresh(credential: Credential) -> Credential:
+    return Credential.objects.get(pk=credential.pk)
+
+
+@pytest.fixture
+def sessions() -> Iterator[list[Session]]:
+    opened: list[Session] = []
+    yield opened
+    for session in opened:
+        session.close()
+
+
+@pytest.fixture
+def on_server(any_server: DatabaseServer, make_database) -> Iterator[Callable[..., Database]]:
+    """Databases really created on each server in turn, dropped with their credentials after."""
+    made: list[Database] = []
+
+    def make(**fields) -> Database:
+        database = make_database(
+            slug=f"t{secrets.token_hex(4)}",
+            engine=any_server.engine,
+            version=offered_version(any_server),
+            server=any_server,
+            **fields,
+        )
+        create_on_server(database)
+        made.append(database)
+        return Database.objects.select_related("server", "region", "team").get(pk=database.pk)
+
+    yield make
+    for database in made:
+        engine_for(any_server).drop(database, rotation.logins_to_drop(database))
+
+
+def connect(owner, application: Application, database: Database, **options) -> Connection:
+    return linking.connect(owner, application, database, KEYS, **options)
+
+
+def _with_sides(connection: Connection) -> Connection:
+    return Connection.objects.select_related("application", "database").get(pk=connection.pk)
+
+
+def own_credential(connection: Connection) -> Credential:
+    return Connection.objects.select_related("credential").get(pk=connection.pk).credential
+
+
+class TestACredentialPerConnection:
+    def test_the_variables_hold_the_connection_s_own_user_which_works(
+        self, on_server, app, owner, sessions
+    ):
+        database = on_server()
+        connection = connect(owner, app, database)
+        credential = own_credential(connection)
+        assert credential is not None
+        assert credential.state == CredentialState.ACTIVE
+        assert not credential.pending
+        environment = resolve_environment(app, "runtime")
+        assert environment["DB_USER"] == credential.username != database.username
+        assert credential.username in environment["DATABASE_URL"]
+        session = as_application(app, database)
+        sessions.append(session)
+        session.write()
+        assert session.read() == 1
+
+    def test_it_works_on_its_own_database_only(self, on_server, app, owner, sessions):
+        database, other = on_server(), on_server()
+        credential = own_credential(connect(owner, app, database))
+        if database.engine == "redis":  # the other database is the other key prefix
+            session = open_session(database, credential.username, credential.password)
+            sessions.append(session)
+            session.prefix = other.database_name
+            with pytest.raises(Refused, match=r"(?i)permission|NOPERM"):
+                session.write()
+            with pytest.raises(Refused, match=r"(?i)permission|NOPERM"):
+                session.read()
+        else:
+            with pytest.raises(Refused):
+                open_session(other, credential.username, credential.password, other.database_name)
+
+    def test_read_only_reads_and_cannot_write(
+        self, on_server, app, make_application, owner, sessions
+    ):
+        database = on_server()
+        connect(owner, app, database)
+        writer = as_application(app, database)
+        sessions.append(writer)
+        writer.write()
+        reporting = make_application(name="Reporting", slug="reporting")
+        connection = connect(owner, reporting, database, read_only=True)
+        credential = own_credential(connection)
+        assert credential.read_only
+        reader = as_application(reporting, database)
+        sessions.append(reader)
+        assert reader.read() == 1
+        with pytest.raises(Refused):
+            reader.write()
+
+    def test_removing_the_connection_refuses_the_client_and_ends_its_session(
+        self, on_server, app, owner, sessions
+    ):
+        database = on_server()
+        connection = connect(owner, app, database)
+        credential = own_credential(connection)
+        session = as_application(app, database)
+        sessions.append(session)
+        assert session.alive()
+        linking.disconnect(
+            owner,
+            _with_sides(connection),
+        )
+        revoked = fresh(credential)
+        assert revoked.state == CredentialState.REVOKED
+        assert not revoked.pending
+        assert not authenticates(database, credential.username, credential.password)
+        assert not session.alive()
+        # The main user, for people and tools, is untouched.
+        assert authenticates(database, database.username, database.password)
+
+
+def report_deployment(client, application: Application, secret: str) -> None:
+    """What a deploy pipeline does after deploying the current environment: the existing API."""
+    application.refresh_from_db()
+    response = client.post(
+        reverse("api_deployments", args=[application.team.slug, application.slug]),
+        json.dumps({"version": application.environment_version}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {secret}",
+    )
+    assert response.status_code == 200, response.content
+
+
+@pytest.fixture
+def rotated(on_server, app, owner, sessions):
+    """A connection whose credential was just rotated, with a session open as the old one."""
+    database = on_server()
+    connection = connect(owner, app, database)
+    old = own_credential(connection)
+    before = Application.objects.get(pk=app.pk).environment_version
+    old_session = as_application(app, database)
+    sessions.append(old_session)
+    (new,) = rotation.rotate(owner, _with_sides(connection))
+    return database, connection, fresh(old), fresh(new), old_session, before
+
+
+class TestRotation:
+    def test_both_authenticate_and_the_variables_switch_at_once(self, rotated, app):
+        database, connection, old, new, old_session, before = rotated
+        assert own_credential(connection).pk == new.pk
+        assert not new.pending
+        assert old.state == CredentialState.RETIRING
+        assert Application.objects.get(pk=app.pk).environment_version > before
+        assert resolve_environment(app, "runtime")["DB_USER"] == new.username
+        assert authenticates(database, old.username, old.password)
+        assert authenticates(database, new.username, new.password)
+        assert old_session.alive()  # the running application keeps its session
+
+    def test_after_the_deployment_report_only_the_new_one_authenticates(
+        self, rotated, app, owner, client
+    ):
+        database, _, old, new, old_session, _ = rotated
+        _, secret = tokens.create_token(owner, app, "ci")
+        report_deployment(client, app, secret)
+        revoked = fresh(old)
+        assert revoked.state == CredentialState.REVOKED
+        assert not revoked.pending
+        assert revoked.revoked_because == rotation.DEPLOYED
+        assert not authenticates(database, old.username, old.password)
+        assert not old_session.alive()
+        assert authenticates(database, new.username, new.password)
+
+    def test_grace_expiry_revokes(self, rotated):
+        database, _, old, new, _, _ = rotated
+        assert old.revoke_after > timezone.now() + timedelta(hours=23)
+        expiry = DBTaskResult.objects.get(task_path__endswith="expire_credentials")
+        assert expiry.run_after == old.revoke_after  # the worker runs it then
+        assert rotation.expire_credentials.call() == 0  # not yet
+        Credential.objects.filter(pk=old.pk).update(revoke_after=timezone.now())
+        assert rotation.expire_credentials.call() == 1
+        assert fresh(old).revoked_because == rotation.GRACE_ENDED
+        assert not authenticates(database, old.username, old.password)
+        assert authenticates(database, new.username, new.password)
+
+    def test_every_application_that_carried_it_must_deploy_first(
+        self, on_server, app, make_application, owner
+    ):
+        """An application that references the connected one's variables carries its
+        credential too: the old one waits for both (here marked restarted by a person)."""
+        database = on_server()
+        connection = connect(owner, app, database)
+        old = own_credential(connection)
+        worker = make_application(name="Worker", slug="worker")
+        Variable.objects.create(
+            application=worker, key="QUEUE_DB", value="{{ storefront.DATABASE_URL }}"
+        )
+        rotation.rotate(owner, _with_sides(connection))
+        assert set(fresh(old).awaiting) == {str(app.pk), str(worker.pk)}
+        applications.mark_restarted(owner, Application.objects.get(pk=app.pk))
+        assert fresh(old).state == CredentialState.RETIRING
+        assert rotation.overview(database).rows[0].old_used_by == ["Worker"]
+        applications.mark_restarted(owner, Application.objects.get(pk=worker.pk))
+        assert fresh(old).state == CredentialState.REVOKED
+        assert not authenticates(database, old.username, old.password)
+
+    def test_revoke_old_now(self, rotated, owner):
+        database, _connection, old, new, _, _ = rotated
+        rotation.revoke_old_now(owner, database)
+        assert fresh(old).state == CredentialState.REVOKED
+        assert not authenticates(database, old.username, old.password)
+        assert authenticates(database, new.username, new.password)
+
+
+@pytest.fixture
+def endpoint(any_server, request) -> Endpoint:
+    return request.getfixturevalue(f"{any_server.engine}_endpoint")
+
+
+@contextmanager
+def server_down(endpoint: Endpoint, server: DatabaseServer) -> Iterator[None]:
+    """The server does not answer for the block. The suite's own servers are really stopped;
+    the machine's Redis cannot be, so the dashboard is pointed at a closed port instead."""
+    if endpoint.server is not None:
+        with endpoint.server.stopped():
+            yield
+        return
+    closed = endpoint.admin_url.replace(f":{endpoint.port}/", ":1/")
+    DatabaseServer.objects.filter(pk=server.pk).update(admin_url=closed)
+    try:
+        yield
+    finally:
+        DatabaseServer.objects.filter(pk=server.pk).update(admin_url=endpoint.admin_url)
+
+
+def test_server_down_mid_rotation_keeps_the_old_one_and_completes_once_back(
+    on_server, endpoint, any_server, app, owner, sessions
+):
+    database = on_server()
+    connection = connect(owner, app, database)
+    old = own_credential(connection)
+    with server_down(endpoint, any_server):
+        (new,) = rotation.rotate(
+            owner,
+            _with_sides(connection),
+        )
+    new = fresh(new)
+    assert new.state == CredentialState.ACTIVE
+    assert new.pending
+    assert "reach" in new.problem
+    assert own_credential(connection).pk == old.pk  # the variables keep the old one
+    assert resolve_environment(app, "runtime")["DB_USER"] == old.username
+    assert fresh(old).state == CredentialState.ACTIVE
+    assert authenticates(database, old.username, old.password)
+    retry = DBTaskResult.objects.get(task_path__endswith="retry_credential")
+    assert retry.args_kwargs["args"] == [new.pk]
+    assert Activity.objects.filter(verb=ActivityKind.CREDENTIAL_PENDING).exists()
+
+    rotation.retry_credential.call(new.pk)  # what the worker runs once the server is back
+
+    assert own_credential(connection).pk == new.pk
+    assert not fresh(new).pending
+    assert fresh(old).state == CredentialState.RETIRING
+    assert authenticates(database, new.username, new.password)
+    assert authenticates(database, old.username, old.password)
+
+
+def test_server_down_at_removal_revokes_once_back(on_server, endpoint, any_server, app, owner):
+    database = on_server()
+    connection = connect(owner, app, database)
+    credential = own_credential(connection)
+    with server_down(endpoint, any_server):
+        linking.disconnect(
+            owner,
+            _with_sides(connection),
+        )
+    pending = fresh(credential)
+    assert pending.state == CredentialState.REVOKED
+    assert pending.pending
+    rotation.retry_credential.call(credential.pk)
+    assert not fresh(credential).pending
+    assert not authenticates(database, credential.username, credential.password)
+
+
+def test_what_a_postgresql_login_created_stays_with_the_database_after_it_is_revoked(
+    postgresql_endpoint, region, make_database, app, owner, sessions
+):
+    server = register(postgresql_endpoint, region)
+    database = make_database(
+        slug=f"t{secrets.token_hex(4)}", server=server, version=offered_version(server)
+    )
+    create_on_server(database)
+    try:
+        connection = connect(owner, app, database)
+        session = as_application(app, database)
+        session.write()  # acting as the main user (SET role): the owner's table
+        session.handle.execute("RESET ROLE")
+        session.handle.execute("CREATE TABLE own (x int)")  # the login's own
+        session.close()
+        linking.disconnect(owner, _with_sides(connection))
+        main = open_session(database, database.username, database.password)
+        sessions.append(main)
+        owners = main.handle.execute(
+            "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        ).fetchall()
+        assert owners == [("notes", database.username), ("own", database.username)]
+    finally:
+        engine_for(server).drop(database, rotation.logins_to_drop(database))
+
+
+def test_the_drift_check_reports_missing_and_unknown_connection_users(
+    on_server, app, make_application, owner
+):
+    database = on_server()
+    kept = own_credential(connect(owner, app, database))
+    gone = own_credential(connect(owner, make_application(name="Admin", slug="admin"), database))
+    assert not [d for d in servers.check_server(database.server).differences if "user" in d]
+    engine_for(database.server).drop_login(database, gone.username)  # behind the dashboard's back
+    Credential.objects.filter(pk=kept.pk).update(state=CredentialState.REVOKED)  # forgotten
+    try:
+        differences = servers.check_server(database.server).differences
+    finally:  # the dashboard no longer knows it, so dropping the database would not drop it
+        engine_for(database.server).drop_login(database, kept.username)
+    name = f"acme/{database.slug}"
+    assert f"{name}: the server has no connection user {gone.username} (Admin)." in differences
+    assert (
+        f"{name}: the server has a user {kept.username} with rights on it that no connection "
+        "holds." in differences
+    )
+
+
+def test_a_connection_made_before_credentials_gets_its_own_by_rotation(on_server, app, owner):
+    database = on_server()
+    legacy = Connection.objects.create(application=app, database=database)  # no credential
+    Variable.objects.create(
+        application=app, key="DB_USER", connection=legacy, linked_field=LinkedField.USER
+    )
+    assert resolve_environment(app, "runtime")["DB_USER"] == database.username
+    (credential,) = rotation.rotate(owner, _with_sides(legacy))
+    assert own_credential(legacy).pk == credential.pk
+    assert resolve_environment(app, "runtime")["DB_USER"] == credential.username
+    assert authenticates(database, credential.username, credential.password)
+    # Nothing retires: the main user was never the connection's to revoke.
+    assert not Credential.objects.filter(state=CredentialState.RETIRING).exists()
+    assert authenticates(database, database.username, database.password)
