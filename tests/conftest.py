@@ -48,6 +48,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         )
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings: None, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """On SQLite, the test database is a file, not memory.
+
+    The browser tests' live server answers each request in a thread of its own; with an
+    in-memory database Django hands every thread the test's one connection, so two requests at
+    once (a modal's refresh beside its submit) share it and SQLite fails one of them. With a
+    file, each thread opens its own connection, as a real deployment does.
+    """
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database.setdefault("TEST", {})["NAME"] = str(
+            tmp_path_factory.mktemp("database") / "test.sqlite3"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Failure counters (unknown deploy tokens) and resolved environments (keyed by row ids, which
