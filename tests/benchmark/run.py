@@ -27,6 +27,8 @@ from tests.benchmark.load import Request, herd, wrk
 
 WORKERS = 2
 CEILING: Request = ("/benchmark/ceiling", {})
+# How long a queue left by a load generator may take to drain before the benchmark gives up.
+SETTLE_SECONDS = 15 * 60
 # Settings of the dashboard that change what is measured, shown above the table when set.
 SHOWN_SETTINGS = (
     "DATABASE_POOL",
@@ -93,9 +95,9 @@ class Server:
     def base(self) -> str:
         return f"http://{self.host}:{self.port}"
 
-    def get(self, request: Request) -> http.client.HTTPResponse:
+    def get(self, request: Request, timeout: float = 60) -> http.client.HTTPResponse:
         path, headers = request
-        connection = http.client.HTTPConnection(self.host, self.port, timeout=60)
+        connection = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         try:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
@@ -112,9 +114,11 @@ class Server:
 
     def settle(self) -> None:
         """Wait until what a load generator left queued is served, so it does not slow down
-        the next round: the workers accept in order, so a probe served is a queue drained."""
+        the next round: the workers accept in order, so a probe served is a queue drained. A
+        slow server may take long to drain what a herd left (requests given up on are still
+        served), hence the patience."""
         for _ in range(WORKERS):
-            self.get(CEILING)
+            self.get(CEILING, timeout=SETTLE_SECONDS)
 
 
 @dataclass
