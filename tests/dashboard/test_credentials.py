@@ -53,7 +53,7 @@ class TestOnARealServer:
                 session.close()
         assert f"<code>{credential.username}</code>" in content
         assert 'data-state="active"' in content
-        assert '<td data-testid="sessions">2 sessions</td>' in content
+        assert '<td class="nowrap" data-testid="sessions">2 sessions</td>' in content
         assert "In use" in content
 
     def test_rotate_then_report_the_deployment_revokes_the_old_one(
