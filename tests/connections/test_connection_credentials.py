@@ -419,22 +419,29 @@ def registered(request, region, make_database) -> Iterator[Callable[[str], Datab
         engine_for(database.server).drop(database, rotation.logins_to_drop(database))
 
 
-def mariadb_accounts(database: Database, user: str) -> list[tuple[str, str]]:
-    """The server's accounts of ``user``, and whether each is locked, read as its admin."""
+@contextmanager
+def mariadb_admin(database: Database) -> Iterator[pymysql.cursors.Cursor]:
+    """A cursor on the database's MariaDB server as its admin."""
     url = AdminURL.parse(database.server.admin_url)
     admin = pymysql.connect(
         host=url.host, port=url.port, user=url.user, password=url.password.encode()
     )
     try:
         with admin.cursor() as cursor:
-            cursor.execute(
-                "SELECT Host, JSON_EXTRACT(Priv, '$.account_locked') FROM mysql.global_priv "
-                "WHERE User = %s",
-                [user],
-            )
-            return list(cursor.fetchall())
+            yield cursor
     finally:
         admin.close()
+
+
+def mariadb_accounts(database: Database, user: str) -> list[tuple[str, str]]:
+    """The server's accounts of ``user``, and whether each is locked."""
+    with mariadb_admin(database) as cursor:
+        cursor.execute(
+            "SELECT Host, JSON_EXTRACT(Priv, '$.account_locked') FROM mysql.global_priv "
+            "WHERE User = %s",
+            [user],
+        )
+        return list(cursor.fetchall())
 
 
 @pytest.mark.servers
@@ -501,19 +508,12 @@ def test_a_mariadb_account_left_without_its_grant_gets_it_when_created_again(reg
     login = Login(f"l{secrets.token_hex(6)}", secrets.token_urlsafe(16), read_only=False)
     access = access_of(database)
     engine.create_login(database, access, login)
-    url = AdminURL.parse(database.server.admin_url)
-    admin = pymysql.connect(
-        host=url.host, port=url.port, user=url.user, password=url.password.encode()
-    )
-    try:
-        with admin.cursor() as cursor:
-            for host, _ in mariadb_accounts(database, login.user):
-                cursor.execute(
-                    f"REVOKE ALL PRIVILEGES ON `{database.database_name}`.* FROM %s@%s",
-                    [login.user, host],
-                )
-    finally:
-        admin.close()
+    with mariadb_admin(database) as cursor:
+        for host, _ in mariadb_accounts(database, login.user):
+            cursor.execute(
+                f"REVOKE ALL PRIVILEGES ON `{database.database_name}`.* FROM %s@%s",
+                [login.user, host],
+            )
     assert not authenticates(database, login.user, login.password)  # no rights on the database
     try:
         engine.create_login(database, access, login)
