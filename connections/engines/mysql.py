@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import logging
 import shlex
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,27 @@ EVERYONE = {ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")}
 ALL_IPV4 = ["0.0.0.0/128.0.0.0", "128.0.0.0/128.0.0.0"]
 DUPLICATE = {1007: "that name is taken.", 1396: "a user of that name already exists."}
 REQUIRED_GRANTS = ("CREATE USER", "GRANT OPTION")
+# How many objects run with a user's rights whoever invokes them, the user named as definer.
+DEFINED_BY = (
+    "SELECT COUNT(*) FROM ("
+    "SELECT DEFINER FROM information_schema.VIEWS UNION ALL "
+    "SELECT DEFINER FROM information_schema.TRIGGERS UNION ALL "
+    "SELECT DEFINER FROM information_schema.ROUTINES UNION ALL "
+    "SELECT DEFINER FROM information_schema.EVENTS"
+    ") AS objects WHERE LEFT(DEFINER, CHAR_LENGTH(%s) + 1) = CONCAT(%s, '@')"
+)
+# The users with rights on a database whose every account is locked, per product: MariaDB
+# keeps an account's lock in mysql.global_priv's JSON, MySQL in mysql.user.
+LOCKED_USERS = {
+    "mariadb": "SELECT User FROM mysql.global_priv "
+    "WHERE User IN (SELECT User FROM mysql.db WHERE Db = %s) GROUP BY User "
+    "HAVING SUM(COALESCE(JSON_EXTRACT(Priv, '$.account_locked'), 'false') <> 'true') = 0",
+    "mysql": "SELECT User FROM mysql.user "
+    "WHERE User IN (SELECT User FROM mysql.db WHERE Db = %s) GROUP BY User "
+    "HAVING SUM(account_locked <> 'Y') = 0",
+}
+
+logger = logging.getLogger(__name__)
 
 
 def quote_identifier(name: str) -> str:
@@ -163,9 +185,11 @@ class MySQLEngine:
         self._run((f"CREATE DATABASE {quote_identifier(database.database_name)}", ()))
 
     def drop(self, database: Database, logins: Sequence[str] = ()) -> None:
+        # Revoked logins kept locked as definers: their objects go with the database.
+        kept = self._locked_users(database)
         name = quote_identifier(database.database_name)
         self._run((f"DROP DATABASE IF EXISTS {name}", ()))
-        for user in (database.username, *logins):
+        for user in dict.fromkeys((database.username, *logins, *kept)):
             self._drop_user(user)
 
     def _drop_user(self, user: str) -> None:
@@ -193,13 +217,44 @@ class MySQLEngine:
         )
 
     def drop_login(self, database: Database, user: str) -> None:
-        self._drop_user(user)
+        """Lock every account of ``user`` and end its sessions; drop the accounts unless a
+        view, trigger, routine or event names the user as its definer.
+
+        Such objects (created by migrations run as this login) fail for everyone once their
+        definer is gone, and MySQL 8.0.22+ refuses to drop it. A locked account admits no one
+        but its objects keep working, so it stays, with its grants (which its objects run
+        with), until the database is dropped.
+        """
+        accounts = self._accounts(user)
+        if accounts:
+            self._run(*[("ALTER USER %s@%s ACCOUNT LOCK", (user, host)) for host in accounts])
+        self._kill_sessions(user, lambda host: True)
+        (defined,), *_ = self._query(DEFINED_BY, [user, user])
+        if not defined:
+            self._drop_user(user)
+        elif accounts:
+            logger.info(
+                "Revoked %s on %s: its accounts stay locked, %d objects name it as definer.",
+                user,
+                self.server.name,
+                defined,
+            )
+
+    def _locked_users(self, database: Database) -> set[str]:
+        """Users with rights on ``database`` whose every account is locked: revoked logins
+        kept as definers (``drop_login``)."""
+        query = LOCKED_USERS["mariadb" if self.server.engine == "mariadb" else "mysql"]
+        rows = self._query(query, [database.database_name])
+        return {user for (user,) in rows}
 
     def logins(self, database: Database) -> set[str]:
+        """The users with rights on the database, but the locked ones: a revoked login kept
+        as a definer admits no one, so it is no credential to compare."""
         rows = self._query(
             "SELECT DISTINCT User FROM mysql.db WHERE Db = %s", [database.database_name]
         )
-        return {user for (user,) in rows} - {database.username}
+        found = {user for (user,) in rows} - {database.username}
+        return found - self._locked_users(database) if found else found
 
     def sessions(self, users: Sequence[str]) -> dict[str, int]:
         if not users:
@@ -290,9 +345,11 @@ class MySQLEngine:
                                 (user, host, password),
                             )
                         )
-                        steps.append((f"GRANT {rights} ON {name}.* TO %s@%s", (user, host)))
                     elif have[host] != wanted_ssl:
                         steps.append((f"ALTER USER %s@%s {require}", (user, host)))
+                    # Every time, not only with CREATE USER: an account whose GRANT failed
+                    # after it was created gets its rights on the next run (GRANT repeats).
+                    steps.append((f"GRANT {rights} ON {name}.* TO %s@%s", (user, host)))
                 steps += [("DROP USER %s@%s", (user, host)) for host in have if host not in hosts]
                 if steps:
                     self._run(*steps)

@@ -44,9 +44,22 @@ NO_SOURCE_FILTER = (
     "server does not enforce these settings."
 )
 ENUMERATING_COMMANDS = ("-scan", "-randomkey", "-dbsize", "-select", "-swapdb", "-move")
-# Every command but the administrative and dangerous ones; for read-only users, reading only.
-READ_WRITE = ("+@all", "-@admin", "-@dangerous", *ENUMERATING_COMMANDS)
-READ_ONLY = ("+@read", "+@connection", "-@admin", "-@dangerous", *ENUMERATING_COMMANDS)
+# Commands on state the whole server shares, outside any key pattern: the function library
+# (FUNCTION FLUSH, DELETE, LOAD, RESTORE...) and the script cache's flush, and a running
+# script's end. EVAL, EVALSHA, FCALL and SCRIPT LOAD stay: the keys a script touches are
+# checked against the caller's key patterns.
+SERVER_WIDE_COMMANDS = ("-function", "-script|flush", "-script|kill")
+# Every command but the administrative, dangerous and server-wide ones; for read-only users,
+# reading only. The main user and the connection credentials get the same rules.
+READ_WRITE = ("+@all", "-@admin", "-@dangerous", *ENUMERATING_COMMANDS, *SERVER_WIDE_COMMANDS)
+READ_ONLY = (
+    "+@read",
+    "+@connection",
+    "-@admin",
+    "-@dangerous",
+    *ENUMERATING_COMMANDS,
+    *SERVER_WIDE_COMMANDS,
+)
 
 
 def key_pattern(database: Database) -> str:

@@ -11,13 +11,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+import pymysql
 import pytest
+import redis
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from connections import applications, linking, rotation, servers, tokens
+from connections.enforcement import access_of
 from connections.engines import engine_for
+from connections.engines.base import AdminURL, Login
 from connections.environment import resolve_environment
 from connections.models import (
     Activity,
@@ -390,3 +394,158 @@ def test_a_connection_made_before_credentials_gets_its_own_by_rotation(on_server
     # Nothing retires: the main user was never the connection's to revoke.
     assert not Credential.objects.filter(state=CredentialState.RETIRING).exists()
     assert authenticates(database, database.username, database.password)
+
+
+@pytest.fixture
+def registered(request, region, make_database) -> Iterator[Callable[[str], Database]]:
+    """A database really created on the named endpoint's server, dropped with every credential
+    after."""
+    made: list[Database] = []
+
+    def make(engine: str) -> Database:
+        server = register(request.getfixturevalue(f"{engine}_endpoint"), region)
+        database = make_database(
+            slug=f"t{secrets.token_hex(4)}",
+            engine=server.engine,
+            version=offered_version(server),
+            server=server,
+        )
+        create_on_server(database)
+        made.append(database)
+        return Database.objects.select_related("server", "region", "team").get(pk=database.pk)
+
+    yield make
+    for database in made:
+        engine_for(database.server).drop(database, rotation.logins_to_drop(database))
+
+
+@contextmanager
+def mariadb_admin(database: Database) -> Iterator[pymysql.cursors.Cursor]:
+    """A cursor on the database's MariaDB server as its admin."""
+    url = AdminURL.parse(database.server.admin_url)
+    admin = pymysql.connect(
+        host=url.host, port=url.port, user=url.user, password=url.password.encode()
+    )
+    try:
+        with admin.cursor() as cursor:
+            yield cursor
+    finally:
+        admin.close()
+
+
+def mariadb_accounts(database: Database, user: str) -> list[tuple[str, str]]:
+    """The server's accounts of ``user``, and whether each is locked."""
+    with mariadb_admin(database) as cursor:
+        cursor.execute(
+            "SELECT Host, JSON_EXTRACT(Priv, '$.account_locked') FROM mysql.global_priv "
+            "WHERE User = %s",
+            [user],
+        )
+        return list(cursor.fetchall())
+
+
+@pytest.mark.servers
+def test_a_revoked_mariadb_login_s_views_and_triggers_keep_working(registered, app, owner):
+    """Migrations run as the first credential make it the definer of their views and
+    triggers: revoking it locks it out and keeps its objects working for the new one."""
+    database = registered("mariadb")
+    connection = connect(owner, app, database)
+    old = own_credential(connection)
+    migrations = as_application(app, database)
+    with migrations.handle.cursor() as cursor:
+        cursor.execute("CREATE TABLE orders (id int)")
+        cursor.execute("CREATE TABLE audit (id int)")
+        cursor.execute("CREATE VIEW recent AS SELECT id FROM orders")
+        cursor.execute(
+            "CREATE TRIGGER audited AFTER INSERT ON orders FOR EACH ROW "
+            "INSERT INTO audit VALUES (NEW.id)"
+        )
+    (new,) = rotation.rotate(owner, _with_sides(connection))
+    rotation.revoke_old_now(owner, database)
+    assert fresh(old).state == CredentialState.REVOKED
+    assert not fresh(old).pending
+    assert not migrations.alive()
+    assert not authenticates(database, old.username, old.password)
+    assert mariadb_accounts(database, old.username)  # kept, locked, as the definer
+    assert {locked for _, locked in mariadb_accounts(database, old.username)} == {"true"}
+
+    application = as_application(app, database)
+    try:
+        assert resolve_environment(app, "runtime")["DB_USER"] == new.username
+        with application.handle.cursor() as cursor:
+            cursor.execute("INSERT INTO orders VALUES (7)")  # through the trigger
+            cursor.execute("SELECT id FROM recent")
+            assert cursor.fetchall() == ((7,),)
+            cursor.execute("SELECT id FROM audit")
+            assert cursor.fetchall() == ((7,),)
+    finally:
+        application.close()
+    # Enforcing the exposure again neither unlocks nor re-creates it; the drift check does
+    # not take the locked definer for a credential.
+    engine_for(database.server).apply_access([access_of(database)])
+    assert not authenticates(database, old.username, old.password)
+    assert not [d for d in servers.check_server(database.server).differences if "user" in d]
+    # Dropping the database drops its objects, and with them the locked definer.
+    engine_for(database.server).drop(database, rotation.logins_to_drop(database))
+    assert mariadb_accounts(database, old.username) == []
+
+
+@pytest.mark.servers
+def test_a_revoked_mariadb_login_that_defined_nothing_is_dropped(registered, app, owner):
+    database = registered("mariadb")
+    connection = connect(owner, app, database)
+    old = own_credential(connection)
+    rotation.rotate(owner, _with_sides(connection))
+    rotation.revoke_old_now(owner, database)
+    assert mariadb_accounts(database, old.username) == []
+
+
+@pytest.mark.servers
+def test_a_mariadb_account_left_without_its_grant_gets_it_when_created_again(registered, sessions):
+    """CREATE USER committed, then the GRANT failed: the retry grants what it lacks."""
+    database = registered("mariadb")
+    engine = engine_for(database.server)
+    login = Login(f"l{secrets.token_hex(6)}", secrets.token_urlsafe(16), read_only=False)
+    access = access_of(database)
+    engine.create_login(database, access, login)
+    with mariadb_admin(database) as cursor:
+        for host, _ in mariadb_accounts(database, login.user):
+            cursor.execute(
+                f"REVOKE ALL PRIVILEGES ON `{database.database_name}`.* FROM %s@%s",
+                [login.user, host],
+            )
+    assert not authenticates(database, login.user, login.password)  # no rights on the database
+    try:
+        engine.create_login(database, access, login)
+        session = open_session(database, login.user, login.password)
+        sessions.append(session)
+        session.write()
+        assert session.read() == 1
+    finally:
+        engine.drop_login(database, login.user)
+
+
+@pytest.mark.servers
+def test_a_redis_credential_cannot_touch_what_the_whole_server_shares(
+    registered, app, owner, sessions
+):
+    database = registered("redis")
+    credential = own_credential(connect(owner, app, database))
+    for user, password in (
+        (credential.username, credential.password),
+        (database.username, database.password),  # the main user: the same rules
+    ):
+        session = open_session(database, user, password)
+        sessions.append(session)
+        session.write()
+        assert session.read() == 1
+        for command in (("FUNCTION", "FLUSH"), ("FUNCTION", "LIST"), ("SCRIPT", "FLUSH")):
+            with pytest.raises(redis.exceptions.NoPermissionError):
+                session.handle.execute_command(*command)
+        with pytest.raises(redis.exceptions.NoPermissionError):
+            session.handle.set("elsewhere:k", "v")
+        # Scripts stay, confined to the prefix like any command.
+        script = "return redis.call('GET', KEYS[1])"
+        assert session.handle.eval(script, 1, f"{database.database_name}:k") == b"v"
+        with pytest.raises(redis.ResponseError):
+            session.handle.eval(script, 1, "elsewhere:k")
