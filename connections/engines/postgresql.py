@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 BEGIN = "# BEGIN harbor (managed by the dashboard; do not edit)"
 END = "# END harbor"
 DUPLICATE = {"42710": "a user of that name already exists.", "42P04": "that name is taken."}
+# The functions that make a large object (lo_import runs as the server, for superusers only).
+LARGE_OBJECT_MAKERS = ("lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(oid, bytea)")
 RELOAD_WAIT = 5.0  # seconds for the postmaster to load a new pg_hba.conf
 # The statements the admin connection runs, as psycopg types execute().
 type Statement = sql.SQL | sql.Composed
@@ -170,7 +172,8 @@ def _owned_inside(database: Database) -> list[Statement]:
 
 
 def _read_grants(database: Database, group: str) -> list[Statement]:
-    """SELECT on what the owner holds now and creates later, in every schema it owns."""
+    """SELECT on what the owner holds now and creates later, in every schema it owns; no
+    large object of its own."""
     owner, reader = sql.Identifier(owner_name(database)), sql.Identifier(group)
     statements: list[Statement] = [
         sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
@@ -192,7 +195,14 @@ def _read_grants(database: Database, group: str) -> list[Statement]:
         )
         for what in ("USAGE ON SCHEMAS", "SELECT ON TABLES", "SELECT ON SEQUENCES")
     ]
-    return statements
+    # Anyone may create large objects, read-only transactions or not: in this database only
+    # the owner role may (its members keep them; functions' rights are per database).
+    creating = sql.SQL(", ").join(sql.SQL(function) for function in LARGE_OBJECT_MAKERS)
+    return [
+        *statements,
+        sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM PUBLIC").format(creating),
+        sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(creating, owner),
+    ]
 
 
 class PostgreSQLEngine:

@@ -516,9 +516,13 @@ class TestPostgreSQLRoles:
             "CREATE TABLE mine (x int)",
             "CREATE TEMPORARY TABLE mine (x int)",
             "ALTER TABLE notes ADD COLUMN y int",
+            "SELECT lo_from_bytea(0, 'x')",
+            "SELECT lo_create(0)",
+            "SELECT lo_creat(-1)",
         ):
             refused_sql(reader, statement)
         assert reader.read() == 1
+        writer.handle.execute("SELECT lo_unlink(lo_from_bytea(0, 'x'))")  # the app's own use
 
 
 def test_the_drift_check_reports_missing_and_unknown_connection_users(
