@@ -455,10 +455,25 @@ class TestPostgreSQLRoles:
             f'ALTER ROLE "{main}" RESET role',
             f'DROP ROLE "{name}_owner"',
             f'GRANT "{main}" TO "{name}_rw"',
+            f'CREATE ROLE "{name}_old" LOGIN IN ROLE "{name}_rw"',  # a login of that model
+            f'ALTER ROLE "{name}_old" SET role = "{main}"',
         )
         as_main(database, sessions).handle.execute("CREATE TABLE legacy (x int)")
         assert table_owners(database) == [("legacy", main)]
-        connect(owner, app, database)
+        try:
+            connect(owner, app, database)
+            settings = as_admin(
+                database,
+                sql.SQL(
+                    "SELECT r.rolname, s.setconfig FROM pg_db_role_setting s "
+                    "JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = ANY({}) ORDER BY 1"
+                ).format(sql.Literal([main, f"{name}_old"])),
+            )
+        finally:
+            as_admin(database, f'DROP ROLE "{name}_old"')
+        assert settings == sorted(
+            [(main, [f"role={name}_owner"]), (f"{name}_old", [f"role={name}_owner"])]
+        )
         assert table_owners(database) == [("legacy", f"{name}_owner")]
         member_of_main = as_admin(
             database,
