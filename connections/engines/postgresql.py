@@ -258,8 +258,8 @@ class PostgreSQLEngine:
             raise
 
     def drop(self, database: Database, logins: Sequence[str] = ()) -> None:
-        roles = [*logins, *group_names(database).values(), owner_name(database)]
-        roles.append(database.username)
+        groups = [*group_names(database).values(), owner_name(database)]
+        roles = [*logins, *groups, database.username]
         self._run(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(database.database_name)
