@@ -394,7 +394,8 @@ class TestPostgreSQLRoles:
         assert session.handle.execute("SELECT current_user").fetchone() == (owner_role,)
         with suppress(psycopg.Error):
             session.handle.execute("ALTER ROLE current_user PASSWORD 'taken'")
-        session.handle.execute("RESET ROLE")
+        session.handle.execute("SET ROLE NONE")  # as the login itself
+        assert session.handle.execute("SELECT current_user = session_user").fetchone() == (True,)
         refused_sql(session, sql.SQL("ALTER ROLE {} PASSWORD 'taken'").format(main).as_string())
         assert not authenticates(database, owner_role, "taken")
         assert not authenticates(database, database.username, "taken")
@@ -425,7 +426,7 @@ class TestPostgreSQLRoles:
         connection = connect(owner, app, database)
         session = as_application(app, database)
         session.write()  # acting as the owner role: its table
-        session.handle.execute("RESET ROLE")
+        session.handle.execute("SET ROLE NONE")
         session.handle.execute("CREATE TABLE own (x int)")  # the login's own
         session.close()
         rotation.rotate(owner, _with_sides(connection))
