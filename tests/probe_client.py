@@ -96,6 +96,9 @@ def _postgresql(host: str, attempt: Attempt) -> Outcome:
             sslrootcert=attempt.ca_file or None,
             connect_timeout=CONNECT_TIMEOUT,
         ) as connection:
+            # A managed database's users act as its owner role, which may not see their own
+            # session's row in pg_stat_ssl: read it as the user itself.
+            connection.execute("SET ROLE NONE")
             row = connection.execute(
                 "SELECT host(inet_client_addr()), ssl, current_user"
                 " FROM pg_stat_ssl WHERE pid = pg_backend_pid()"

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 BEGIN = "# BEGIN harbor (managed by the dashboard; do not edit)"
 END = "# END harbor"
 DUPLICATE = {"42710": "a user of that name already exists.", "42P04": "that name is taken."}
+# The functions that make a large object (lo_import runs as the server, for superusers only).
+LARGE_OBJECT_MAKERS = ("lo_creat(integer)", "lo_create(oid)", "lo_from_bytea(oid, bytea)")
 RELOAD_WAIT = 5.0  # seconds for the postmaster to load a new pg_hba.conf
 # The statements the admin connection runs, as psycopg types execute().
 type Statement = sql.SQL | sql.Composed
@@ -107,10 +109,76 @@ def _role_exists(connection: psycopg.Connection, name: str) -> bool:
     return bool(found and found[0])
 
 
-def _read_grants(database: Database, group: str) -> list[Statement]:
-    """SELECT on what the owner holds now and creates later, in every schema it owns."""
-    owner, reader = sql.Identifier(database.username), sql.Identifier(group)
+def _ensure_group(name: str) -> Statement:
+    """Create the group role ``name`` (no login) unless it exists."""
+    return sql.SQL(
+        "DO $$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {name}) THEN "
+        "EXECUTE format('CREATE ROLE %I NOLOGIN', {name}); END IF; END$$"
+    ).format(name=sql.Literal(name))
+
+
+def owner_name(database: Database) -> str:
+    """The role, never a login, that owns the database and everything in it. The main user and
+    the read-write group are its members and act as it; it is a member of nobody, so no login
+    acting as it holds the main user's rights (its password among them)."""
+    return f"{database.database_name}_owner"
+
+
+def _ownership(database: Database) -> list[Statement]:
+    """The owner role and its members, as one transaction of the admin connection. Every step
+    is re-run on every call (each is idempotent), so a retry completes a half-done one; a
+    database made before the owner role gets it the same way."""
+    owner, rw = owner_name(database), group_names(database)["rw"]
+    main = sql.Identifier(database.username)
     statements: list[Statement] = [
+        _ensure_group(owner),
+        _ensure_group(rw),
+        # Before this role existed, the read-write group was a member of the main user.
+        sql.SQL("REVOKE {} FROM {}").format(main, sql.Identifier(rw)),
+    ]
+    statements += [
+        sql.SQL("GRANT {} TO {}").format(sql.Identifier(owner), sql.Identifier(member))
+        for member in (database.username, rw)
+    ]
+    return [
+        *statements,
+        sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+            sql.Identifier(database.database_name), sql.Identifier(owner)
+        ),
+        # People's sessions act as the owner too, so what they create stays the applications'.
+        sql.SQL("ALTER ROLE {} SET role = {}").format(main, sql.Identifier(owner)),
+        # Read-write logins made before this role acted as the main user.
+        sql.SQL(
+            "DO $$DECLARE m name; BEGIN FOR m IN SELECT r.rolname FROM pg_auth_members a "
+            "JOIN pg_roles g ON g.oid = a.roleid JOIN pg_roles r ON r.oid = a.member "
+            "WHERE g.rolname = {rw} LOOP "
+            "EXECUTE format('ALTER ROLE %I SET role = %I', m, {owner}); END LOOP; END$$"
+        ).format(owner=sql.Literal(owner), rw=sql.Literal(rw)),
+    ]
+
+
+def _owned_inside(database: Database) -> list[Statement]:
+    """Inside the database: what the main user owns goes to the owner role, and so does the
+    public schema; nobody else may create in it (PUBLIC's CREATE of databases older than 15)."""
+    owner = sql.Identifier(owner_name(database))
+    return [
+        sql.SQL("REASSIGN OWNED BY {} TO {}").format(sql.Identifier(database.username), owner),
+        sql.SQL(
+            "DO $$BEGIN IF EXISTS (SELECT FROM pg_namespace WHERE nspname = 'public') THEN "
+            "EXECUTE format('ALTER SCHEMA public OWNER TO %I', {owner}); "
+            "REVOKE CREATE ON SCHEMA public FROM PUBLIC; END IF; END$$"
+        ).format(owner=sql.Literal(owner_name(database))),
+    ]
+
+
+def _read_grants(database: Database, group: str) -> list[Statement]:
+    """SELECT on what the owner holds now and creates later, in every schema it owns; no
+    large object of its own."""
+    owner, reader = sql.Identifier(owner_name(database)), sql.Identifier(group)
+    statements: list[Statement] = [
+        sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(
+            sql.Identifier(database.database_name), reader
+        ),
         sql.SQL(
             "DO $$DECLARE s name; BEGIN FOR s IN SELECT nspname FROM pg_namespace "
             "WHERE nspowner = (SELECT oid FROM pg_roles WHERE rolname = {owner}) "
@@ -119,7 +187,7 @@ def _read_grants(database: Database, group: str) -> list[Statement]:
             "EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO %I', s, {reader}); "
             "EXECUTE format('GRANT SELECT ON ALL SEQUENCES IN SCHEMA %I TO %I', s, {reader}); "
             "END LOOP; END$$"
-        ).format(owner=sql.Literal(database.username), reader=sql.Literal(group)),
+        ).format(owner=sql.Literal(owner_name(database)), reader=sql.Literal(group)),
     ]
     statements += [
         sql.SQL("ALTER DEFAULT PRIVILEGES FOR ROLE {} GRANT {} TO {}").format(
@@ -127,7 +195,14 @@ def _read_grants(database: Database, group: str) -> list[Statement]:
         )
         for what in ("USAGE ON SCHEMAS", "SELECT ON TABLES", "SELECT ON SEQUENCES")
     ]
-    return statements
+    # Anyone may create large objects, read-only transactions or not: in this database only
+    # the owner role may (its members keep them; functions' rights are per database).
+    creating = sql.SQL(", ").join(sql.SQL(function) for function in LARGE_OBJECT_MAKERS)
+    return [
+        *statements,
+        sql.SQL("REVOKE EXECUTE ON FUNCTION {} FROM PUBLIC").format(creating),
+        sql.SQL("GRANT EXECUTE ON FUNCTION {} TO {}").format(creating, owner),
+    ]
 
 
 class PostgreSQLEngine:
@@ -164,6 +239,11 @@ class PostgreSQLEngine:
         # Nobody but its owner may connect; other roles of the server get nothing.
         revoke = sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(name)
         self._undoing(drop_database, revoke, then=drop_role)
+        try:
+            self._ensure_ownership(database)
+        except EngineError:
+            self._run(drop_database, drop_role)
+            raise
 
     def _undoing(
         self,
@@ -178,7 +258,8 @@ class PostgreSQLEngine:
             raise
 
     def drop(self, database: Database, logins: Sequence[str] = ()) -> None:
-        roles = [*logins, *group_names(database).values(), database.username]
+        groups = [*group_names(database).values(), owner_name(database)]
+        roles = [*logins, *groups, database.username]
         self._run(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
                 sql.Identifier(database.database_name)
@@ -191,49 +272,62 @@ class PostgreSQLEngine:
     def create_login(self, database: Database, access: Access, login: Login) -> None:
         """A login role, member of the database's read-write or read-only group.
 
-        The read-write group is a member of the database's main user, so it holds exactly its
-        rights (the owner's, on that database only), and every session of a read-write login
-        acts as the main user (``SET role``): what an application creates belongs to the
-        database's owner, as before, and outlives the login. The read-only group may connect
-        and read every table and sequence, those the owner creates later too. The login's
-        pg_hba.conf lines come with the exposure (:func:`connections.enforcement.enforce`)."""
-        main, groups = sql.Identifier(database.username), group_names(database)
+        The read-write group is a member of the database's owner role (:func:`owner_name`),
+        and every session of a read-write login acts as it (``SET role``): what an application
+        creates belongs to the owner role, as what people create as the main user does, and
+        outlives the login. The read-only group may connect and read (``SELECT``) every table
+        and sequence, those created later too. Each of the three steps is one transaction and
+        re-runs every grant, so a retry after a failure anywhere completes the rights. The
+        login's pg_hba.conf lines come with the exposure
+        (:func:`connections.enforcement.enforce`)."""
+        groups = group_names(database)
         group_name = groups["ro" if login.read_only else "rw"]
-        group = sql.Identifier(group_name)
-        role, name = sql.Identifier(login.user), sql.Identifier(database.database_name)
+        group, role = sql.Identifier(group_name), sql.Identifier(login.user)
+        self._ensure_ownership(database)
+        if login.read_only:
+            self._in_database(
+                database,
+                _ensure_group(group_name),
+                *_read_grants(database, group_name),
+            )
+        password = sql.Literal(login.password)
         with self._admin() as connection:
             try:
-                if not _role_exists(connection, group_name):
-                    connection.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(group))
-                    if login.read_only:
+                with connection.transaction():
+                    if _role_exists(connection, login.user):  # a retry of a half-done attempt
                         connection.execute(
-                            sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(name, group)
+                            sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(role, password)
                         )
                     else:
-                        connection.execute(sql.SQL("GRANT {} TO {}").format(main, group))
-                password = sql.Literal(login.password)
-                if _role_exists(connection, login.user):  # a retry of a half-done attempt
-                    connection.execute(
-                        sql.SQL("ALTER ROLE {} LOGIN PASSWORD {}").format(role, password)
-                    )
-                else:
-                    connection.execute(
-                        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, password)
-                    )
-                connection.execute(sql.SQL("GRANT {} TO {}").format(group, role))
-                if login.read_only:
+                        connection.execute(
+                            sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(role, password)
+                        )
+                    connection.execute(sql.SQL("GRANT {} TO {}").format(group, role))
                     connection.execute(
                         sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role)
+                        if login.read_only
+                        else sql.SQL("ALTER ROLE {} SET role = {}").format(
+                            role, sql.Identifier(owner_name(database))
+                        )
                     )
-                else:
-                    connection.execute(sql.SQL("ALTER ROLE {} SET role = {}").format(role, main))
             except psycopg.Error as error:
                 raise refused(error, self.server) from None
-        if login.read_only:
-            self._in_database(database, *_read_grants(database, group_name))
+
+    def _ensure_ownership(self, database: Database) -> None:
+        """Bring the database to the owner-role model (:func:`_ownership`), then hand the
+        objects inside it to that role; both steps are idempotent."""
+        with self._admin() as connection:
+            try:
+                with connection.transaction():
+                    for statement in _ownership(database):
+                        connection.execute(statement)
+            except psycopg.Error as error:
+                raise refused(error, self.server) from None
+        self._in_database(database, *_owned_inside(database))
 
     def _in_database(self, database: Database, *statements: Statement) -> None:
-        """Run ``statements`` as the admin inside the database itself (grants on its objects)."""
+        """Run ``statements`` as the admin inside the database itself (grants on its objects),
+        as one transaction."""
         try:
             connection = psycopg.connect(
                 self.server.admin_url,
@@ -245,14 +339,15 @@ class PostgreSQLEngine:
             raise unreachable(error, self.server) from None
         with connection:
             try:
-                for statement in statements:
-                    connection.execute(statement)
+                with connection.transaction():
+                    for statement in statements:
+                        connection.execute(statement)
             except psycopg.Error as error:
                 raise refused(error, self.server) from None
 
     def drop_login(self, database: Database, user: str) -> None:
         """Refuse the login first, end its sessions, hand anything it owns to the database's
-        owner, then drop it."""
+        owner role, then drop it."""
         role = sql.Identifier(user)
         with self._admin() as connection:
             try:
@@ -263,7 +358,7 @@ class PostgreSQLEngine:
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = %s",
                     [user],
                 )
-                # Its sessions act as the main user, so it usually owns nothing and holds no
+                # Its sessions act as the owner role, so it usually owns nothing and holds no
                 # right of its own; only then is the database itself visited.
                 row = connection.execute(
                     """SELECT EXISTS (
@@ -278,7 +373,7 @@ class PostgreSQLEngine:
             self._in_database(
                 database,
                 sql.SQL("REASSIGN OWNED BY {} TO {}").format(
-                    role, sql.Identifier(database.username)
+                    role, sql.Identifier(owner_name(database))
                 ),
                 sql.SQL("DROP OWNED BY {}").format(role),
             )

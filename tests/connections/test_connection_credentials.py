@@ -8,15 +8,17 @@ Clients connect the way an application would, with the values of its resolved en
 import json
 import secrets
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import timedelta
 
+import psycopg
 import pymysql
 import pytest
 import redis
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from psycopg import sql
 
 from connections import applications, linking, rotation, servers, tokens
 from connections.enforcement import access_of
@@ -333,30 +335,210 @@ def test_server_down_at_removal_revokes_once_back(on_server, endpoint, any_serve
     assert not authenticates(database, credential.username, credential.password)
 
 
-def test_what_a_postgresql_login_created_stays_with_the_database_after_it_is_revoked(
-    postgresql_endpoint, region, make_database, app, owner, sessions
-):
+@pytest.fixture
+def postgresql_database(postgresql_endpoint, region, make_database) -> Iterator[Database]:
+    """A database really created on the test PostgreSQL, dropped with its credentials after."""
     server = register(postgresql_endpoint, region)
     database = make_database(
         slug=f"t{secrets.token_hex(4)}", server=server, version=offered_version(server)
     )
     create_on_server(database)
-    try:
+    yield Database.objects.select_related("server", "region", "team").get(pk=database.pk)
+    engine_for(server).drop(database, rotation.logins_to_drop(database))
+
+
+def as_admin(database: Database, *statements: str | sql.Composed) -> list[tuple]:
+    """Run ``statements`` as the server's admin inside the database; the last one's rows."""
+    with psycopg.connect(
+        database.server.admin_url, dbname=database.database_name, autocommit=True
+    ) as admin:
+        rows: list[tuple] = []
+        for statement in statements:
+            cursor = admin.execute(statement)
+            rows = cursor.fetchall() if cursor.description else []
+        return rows
+
+
+def as_main(database: Database, sessions: list[Session]) -> Session:
+    session = open_session(database, database.username, database.password)
+    sessions.append(session)
+    return session
+
+
+def table_owners(database: Database) -> list[tuple]:
+    return as_admin(
+        database,
+        "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+    )
+
+
+def refused_sql(session: Session, statement: str) -> None:
+    with pytest.raises(psycopg.Error):
+        session.handle.execute(statement)
+
+
+class TestPostgreSQLRoles:
+    def test_a_read_write_login_cannot_take_over_the_main_user(
+        self, postgresql_database, app, owner, sessions
+    ):
+        database = postgresql_database
+        main = sql.Identifier(database.username)
+        connect(owner, app, database)
+        session = as_application(app, database)
+        sessions.append(session)
+        refused_sql(session, sql.SQL("ALTER ROLE {} PASSWORD 'taken'").format(main).as_string())
+        refused_sql(session, sql.SQL("SET ROLE {}").format(main).as_string())
+        # Its sessions act as the owner role, a member of nobody, which may not log in: changing
+        # "its own" password changes nothing that opens a session.
+        owner_role = f"{database.database_name}_owner"
+        assert session.handle.execute("SELECT current_user").fetchone() == (owner_role,)
+        with suppress(psycopg.Error):
+            session.handle.execute("ALTER ROLE current_user PASSWORD 'taken'")
+        session.handle.execute("SET ROLE NONE")  # as the login itself
+        assert session.handle.execute("SELECT current_user = session_user").fetchone() == (True,)
+        refused_sql(session, sql.SQL("ALTER ROLE {} PASSWORD 'taken'").format(main).as_string())
+        assert not authenticates(database, owner_role, "taken")
+        assert not authenticates(database, database.username, "taken")
+        assert authenticates(database, database.username, database.password)
+
+    def test_people_and_applications_change_each_other_s_tables(
+        self, postgresql_database, app, owner, sessions
+    ):
+        database = postgresql_database
+        connect(owner, app, database)
+        person, application = as_main(database, sessions), as_application(app, database)
+        sessions.append(application)
+        person.handle.execute("CREATE TABLE people (x int)")
+        application.handle.execute("ALTER TABLE people ADD COLUMN y int")
+        application.handle.execute("INSERT INTO people VALUES (1, 2)")
+        application.handle.execute("CREATE TABLE apps (x int)")
+        person.handle.execute("ALTER TABLE apps ADD COLUMN y int")
+        person.handle.execute("DROP TABLE apps")
+        application.handle.execute("DROP TABLE people")
+        application.handle.execute("CREATE TABLE kept (x int)")
+        owner_role = f"{database.database_name}_owner"
+        assert table_owners(database) == [("kept", owner_role)]
+
+    def test_what_a_login_created_stays_with_the_next_one_after_rotation_and_revoke(
+        self, postgresql_database, app, owner, sessions
+    ):
+        database = postgresql_database
         connection = connect(owner, app, database)
         session = as_application(app, database)
-        session.write()  # acting as the main user (SET role): the owner's table
-        session.handle.execute("RESET ROLE")
+        session.write()  # acting as the owner role: its table
+        session.handle.execute("SET ROLE NONE")
         session.handle.execute("CREATE TABLE own (x int)")  # the login's own
         session.close()
-        linking.disconnect(owner, _with_sides(connection))
-        main = open_session(database, database.username, database.password)
-        sessions.append(main)
-        owners = main.handle.execute(
-            "SELECT tablename, tableowner FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
-        ).fetchall()
-        assert owners == [("notes", database.username), ("own", database.username)]
-    finally:
-        engine_for(server).drop(database, rotation.logins_to_drop(database))
+        rotation.rotate(owner, _with_sides(connection))
+        (old,) = rotation.revoke_old_now(owner, database)
+        assert fresh(old).state == CredentialState.REVOKED
+        owner_role = f"{database.database_name}_owner"
+        assert table_owners(database) == [("notes", owner_role), ("own", owner_role)]
+        new = as_application(app, database)
+        sessions.append(new)
+        new.handle.execute("ALTER TABLE own ADD COLUMN y int")
+        new.handle.execute("DROP TABLE own")
+        new.write()
+        assert new.read() == 2
+
+    def test_a_database_made_before_the_owner_role_is_brought_to_it(
+        self, postgresql_database, app, owner, sessions
+    ):
+        """The model that issue 11 first shipped: the main user owned everything and the
+        read-write group was its member."""
+        database = postgresql_database
+        main, name = database.username, database.database_name
+        as_admin(
+            database,
+            f'ALTER DATABASE "{name}" OWNER TO "{main}"',
+            f'REASSIGN OWNED BY "{name}_owner" TO "{main}"',
+            "ALTER SCHEMA public OWNER TO pg_database_owner",
+            f'ALTER ROLE "{main}" RESET role',
+            f'DROP ROLE "{name}_owner"',
+            f'GRANT "{main}" TO "{name}_rw"',
+            f'CREATE ROLE "{name}_old" LOGIN IN ROLE "{name}_rw"',  # a login of that model
+            f'ALTER ROLE "{name}_old" SET role = "{main}"',
+        )
+        as_main(database, sessions).handle.execute("CREATE TABLE legacy (x int)")
+        assert table_owners(database) == [("legacy", main)]
+        try:
+            connect(owner, app, database)
+            settings = as_admin(
+                database,
+                sql.SQL(
+                    "SELECT r.rolname, s.setconfig FROM pg_db_role_setting s "
+                    "JOIN pg_roles r ON r.oid = s.setrole WHERE r.rolname = ANY({}) ORDER BY 1"
+                ).format(sql.Literal([main, f"{name}_old"])),
+            )
+        finally:
+            as_admin(database, f'DROP ROLE "{name}_old"')
+        assert settings == sorted(
+            [(main, [f"role={name}_owner"]), (f"{name}_old", [f"role={name}_owner"])]
+        )
+        assert table_owners(database) == [("legacy", f"{name}_owner")]
+        member_of_main = as_admin(
+            database,
+            sql.SQL(
+                "SELECT pg_has_role({rw}, {main}, 'MEMBER'), "
+                "(SELECT datdba::regrole::text FROM pg_database WHERE datname = {name})"
+            ).format(rw=sql.Literal(f"{name}_rw"), main=sql.Literal(main), name=sql.Literal(name)),
+        )
+        assert member_of_main == [(False, f"{name}_owner")]
+        session = as_application(app, database)
+        sessions.append(session)
+        session.handle.execute("ALTER TABLE legacy ADD COLUMN y int")
+        session.write()
+        assert session.read() == 1
+
+    def test_a_retry_after_half_made_groups_completes_their_rights(
+        self, postgresql_database, app, make_application, owner, sessions
+    ):
+        """As if the connection had dropped between creating the groups and granting them."""
+        database = postgresql_database
+        name = database.database_name
+        as_admin(
+            database,
+            f'REVOKE "{name}_owner" FROM "{name}_rw"',
+            f'CREATE ROLE "{name}_ro" NOLOGIN',
+        )
+        connect(owner, app, database)
+        writer = as_application(app, database)
+        sessions.append(writer)
+        writer.write()
+        reporting = make_application(name="Reporting", slug="reporting")
+        connect(owner, reporting, database, read_only=True)
+        reader = as_application(reporting, database)
+        sessions.append(reader)
+        assert reader.read() == 1
+
+    def test_read_only_cannot_write_even_with_read_only_transactions_turned_off(
+        self, postgresql_database, app, make_application, owner, sessions
+    ):
+        database = postgresql_database
+        connect(owner, app, database)
+        writer = as_application(app, database)
+        sessions.append(writer)
+        writer.write()
+        reporting = make_application(name="Reporting", slug="reporting")
+        connect(owner, reporting, database, read_only=True)
+        reader = as_application(reporting, database)
+        sessions.append(reader)
+        reader.handle.execute("SET default_transaction_read_only = off")
+        for statement in (
+            "INSERT INTO notes VALUES ('y')",
+            "UPDATE notes SET body = 'y'",
+            "DELETE FROM notes",
+            "TRUNCATE notes",
+            "CREATE TABLE mine (x int)",
+            "CREATE TEMPORARY TABLE mine (x int)",
+            "ALTER TABLE notes ADD COLUMN y int",
+            "SELECT lo_from_bytea(0, 'x')",
+            "SELECT lo_create(0)",
+            "SELECT lo_creat(-1)",
+        ):
+            refused_sql(reader, statement)
+        assert reader.read() == 1
+        writer.handle.execute("SELECT lo_unlink(lo_from_bytea(0, 'x'))")  # the app's own use
 
 
 def test_the_drift_check_reports_missing_and_unknown_connection_users(
