@@ -194,7 +194,7 @@ def rotated(on_server, app, owner, sessions):
     before = Application.objects.get(pk=app.pk).environment_version
     old_session = as_application(app, database)
     sessions.append(old_session)
-    (new,) = rotation.rotate(owner, _with_sides(connection))
+    (new,) = rotation.rotate(owner, _with_sides(connection)).created
     return database, connection, fresh(old), fresh(new), old_session, before
 
 
@@ -293,10 +293,7 @@ def test_server_down_mid_rotation_keeps_the_old_one_and_completes_once_back(
     connection = connect(owner, app, database)
     old = own_credential(connection)
     with server_down(endpoint, any_server):
-        (new,) = rotation.rotate(
-            owner,
-            _with_sides(connection),
-        )
+        (new,) = rotation.rotate(owner, _with_sides(connection)).created
     new = fresh(new)
     assert new.state == CredentialState.ACTIVE
     assert new.pending
@@ -569,7 +566,7 @@ def test_a_connection_made_before_credentials_gets_its_own_by_rotation(on_server
         application=app, key="DB_USER", connection=legacy, linked_field=LinkedField.USER
     )
     assert resolve_environment(app, "runtime")["DB_USER"] == database.username
-    (credential,) = rotation.rotate(owner, _with_sides(legacy))
+    (credential,) = rotation.rotate(owner, _with_sides(legacy)).created
     assert own_credential(legacy).pk == credential.pk
     assert resolve_environment(app, "runtime")["DB_USER"] == credential.username
     assert authenticates(database, credential.username, credential.password)

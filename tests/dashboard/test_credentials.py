@@ -107,7 +107,7 @@ class TestOnARealServer:
         assert Credential.objects.get(pk=old.pk).in_use
 
     def test_revoke_old_now_from_the_connection_row(self, live, app, owner, team_admin_client):
-        (new,) = rotation.rotate(owner, live)
+        (new,) = rotation.rotate(owner, live).created
         old = Credential.objects.get(database=live, state=CredentialState.RETIRING)
         url = reverse("connection_revoke_old", args=["acme", app.slug, live.slug])
         assert "Still used by Storefront" in team_admin_client.get(url).content.decode()
