@@ -332,6 +332,62 @@ def test_server_down_at_removal_revokes_once_back(on_server, endpoint, any_serve
     assert not authenticates(database, credential.username, credential.password)
 
 
+def test_the_periodic_check_completes_a_pending_step_whose_task_was_lost(
+    on_server, endpoint, any_server, app, owner
+):
+    database = on_server()
+    connection = connect(owner, app, database)
+    old = own_credential(connection)
+    with server_down(endpoint, any_server):
+        (new,) = rotation.rotate(owner, _with_sides(connection)).created
+        servers.check_servers_periodically.call(reschedule=False)  # the server does not answer
+    assert fresh(new).pending
+    DBTaskResult.objects.all().delete()  # the queued retry is lost (or was never queued)
+
+    servers.check_servers_periodically.call(reschedule=False)
+
+    assert not fresh(new).pending
+    assert own_credential(connection).pk == new.pk
+    assert fresh(old).state == CredentialState.RETIRING
+    assert authenticates(database, new.username, new.password)
+
+
+def test_the_periodic_check_revokes_an_old_credential_past_its_grace(rotated):
+    database, _, old, new, _, _ = rotated
+    DBTaskResult.objects.all().delete()  # the expiry task is lost
+    servers.check_servers_periodically.call(reschedule=False)
+    assert fresh(old).state == CredentialState.RETIRING  # its grace has not ended
+    Credential.objects.filter(pk=old.pk).update(revoke_after=timezone.now())
+
+    servers.check_servers_periodically.call(reschedule=False)
+
+    revoked = fresh(old)
+    assert (revoked.state, revoked.pending) == (CredentialState.REVOKED, False)
+    assert revoked.revoked_because == rotation.GRACE_ENDED
+    assert not authenticates(database, old.username, old.password)
+    assert authenticates(database, new.username, new.password)
+
+
+def test_a_removal_revokes_every_live_credential_including_one_just_issued(
+    on_server, endpoint, any_server, app, owner
+):
+    """The old credential and the new one a rotation has just issued (still pending: its
+    server was away) both go with the connection, and a late retry creates nothing."""
+    database = on_server()
+    connection = connect(owner, app, database)
+    old = own_credential(connection)
+    with server_down(endpoint, any_server):
+        (new,) = rotation.rotate(owner, _with_sides(connection)).created
+    assert fresh(new).pending
+    linking.disconnect(owner, _with_sides(connection))
+    rotation.retry_credential.call(new.pk)  # the retry queued while the server was away
+    for credential in (old, new):
+        revoked = fresh(credential)
+        assert (revoked.state, revoked.pending) == (CredentialState.REVOKED, False)
+        assert revoked.revoked_because == rotation.REMOVED
+        assert not authenticates(database, credential.username, credential.password)
+
+
 @pytest.fixture
 def postgresql_database(postgresql_endpoint, region, make_database) -> Iterator[Database]:
     """A database really created on the test PostgreSQL, dropped with its credentials after."""
