@@ -158,7 +158,9 @@ def _retry_after_error(credential_id: int) -> None:
             if attempts is not None:
                 _retry_later(credential_id, attempts)
     except Exception:
-        logger.exception("credential %s: retry not queued; the periodic sweep retries it")
+        logger.exception(
+            "credential %s: retry not queued; the periodic sweep retries it", credential_id
+        )
 
 
 def _retry_later(credential_id: int, attempts: int) -> None:

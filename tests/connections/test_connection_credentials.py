@@ -7,6 +7,8 @@ Clients connect the way an application would, with the values of its resolved en
 
 import json
 import secrets
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
@@ -15,6 +17,7 @@ import psycopg
 import pymysql
 import pytest
 import redis
+from django.db import connection as db
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -25,6 +28,7 @@ from connections.enforcement import access_of
 from connections.engines import engine_for
 from connections.engines.base import AdminURL, Login
 from connections.environment import resolve_environment
+from connections.locking import Busy
 from connections.models import (
     Activity,
     ActivityKind,
@@ -330,6 +334,48 @@ def test_server_down_at_removal_revokes_once_back(on_server, endpoint, any_serve
     rotation.retry_credential.call(credential.pk)
     assert not fresh(credential).pending
     assert not authenticates(database, credential.username, credential.password)
+
+
+@pytest.mark.skipif(db.vendor != "sqlite", reason="SQLite's one write lock")
+def test_a_step_that_found_the_dashboard_s_database_busy_is_retried(
+    postgresql_endpoint, region, make_database, app, owner
+):
+    """Not a server's refusal: the credential's row could not be locked (on SQLite, while
+    another writer holds the database). The step is queued again with the same backoff."""
+    server = register(postgresql_endpoint, region)
+    database = make_database(
+        slug=f"t{secrets.token_hex(4)}", server=server, version=offered_version(server)
+    )
+    create_on_server(database)
+    try:
+        with postgresql_endpoint.server.stopped():
+            credential = connect(owner, app, database).credentials.get()
+        DBTaskResult.objects.all().delete()
+        db.ensure_connection()
+        db.connection.execute("PRAGMA busy_timeout = 3000")
+        writer = sqlite3.connect(db.settings_dict["NAME"], check_same_thread=False)
+        writer.execute("BEGIN IMMEDIATE")  # another writer, such as the task worker
+        # The step reads the credential, then cannot take the write lock: Busy at once (no
+        # wait where waiting could deadlock). Queuing its retry waits until the writer is done.
+        release = threading.Timer(0.5, writer.rollback)
+        release.start()
+        try:
+            with pytest.raises(Busy):
+                rotation.apply(credential.pk)
+        finally:
+            release.join()
+            writer.close()
+        assert fresh(credential).attempts == 2
+        retry = DBTaskResult.objects.get(task_path__endswith="retry_credential")
+        assert retry.args_kwargs["args"] == [credential.pk]
+        assert retry.run_after >= timezone.now() + timedelta(seconds=15)  # the second delay
+
+        rotation.retry_credential.call(credential.pk)
+
+        assert not fresh(credential).pending
+        assert authenticates(database, credential.username, credential.password)
+    finally:
+        engine_for(server).drop(database, rotation.logins_to_drop(database))
 
 
 def test_the_periodic_check_completes_a_pending_step_whose_task_was_lost(
