@@ -741,7 +741,7 @@ def test_a_revoked_mariadb_login_s_views_and_triggers_keep_working(registered, a
             "CREATE TRIGGER audited AFTER INSERT ON orders FOR EACH ROW "
             "INSERT INTO audit VALUES (NEW.id)"
         )
-    (new,) = rotation.rotate(owner, _with_sides(connection))
+    (new,) = rotation.rotate(owner, _with_sides(connection)).created
     rotation.revoke_old_now(owner, database)
     assert fresh(old).state == CredentialState.REVOKED
     assert not fresh(old).pending
