@@ -20,16 +20,19 @@ exposure's backoff until the server is back.
 
 import logging
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.tasks import task
 from django.utils import timezone
 
 from connections import activity
+from connections.credentials import CopiedPassword
 from connections.enforcement import access_of, enforce, enforce_after_commit, retry_delay
 from connections.engines import EngineError, Login, Unreachable, engine_for
 from connections.environment import bump_environments
@@ -45,6 +48,7 @@ from connections.models import (
     Database,
     ExposureState,
     Team,
+    Variable,
 )
 
 logger = logging.getLogger(__name__)
@@ -70,18 +74,27 @@ def issue(connection: Connection) -> Credential:
     """A new credential for ``connection``, created on the server once the transaction commits.
 
     The connection's variables switch to it when the server has it (see :func:`apply`)."""
-    database = connection.database
-    credential = Credential.objects.create(
-        database=database,
-        connection=connection,
-        application_name=connection.application.name,
-        username=Credential.new_username(connection.application.slug),
-        read_only=connection.read_only,
-        problem=NOT_PROVISIONED if database.server_id is None else "",
-    )
-    if database.server_id is not None:
-        _apply_after_commit(credential)
+    (credential,) = _issue_all([connection])
     return credential
+
+
+def _issue_all(connections: list[Connection]) -> list[Credential]:
+    """:func:`issue` for each of ``connections`` (all of one database), in one insert."""
+    credentials = Credential.objects.bulk_create(
+        Credential(
+            database=connection.database,
+            connection=connection,
+            application_name=connection.application.name,
+            username=Credential.new_username(connection.application.slug),
+            read_only=connection.read_only,
+            problem=NOT_PROVISIONED if connection.database.server_id is None else "",
+        )
+        for connection in connections
+    )
+    for credential in credentials:
+        if credential.database.server_id is not None:
+            _apply_after_commit(credential)
+    return credentials
 
 
 def issue_missing(team: Team) -> int:
@@ -122,7 +135,42 @@ def apply_pending(database: Database) -> None:
 
 def apply(credential_id: int) -> Credential | None:
     """Do on the server what the credential's state asks (create it, or drop it), and record
-    the outcome; a step the server did not take stays pending and is retried. Safe to repeat."""
+    the outcome; a step the server did not take stays pending and is retried. Safe to repeat.
+
+    A step that failed otherwise (the credential's row busy, the dashboard's own database
+    away) is retried the same way; the periodic :func:`sweep` catches one whose retry could
+    not even be queued."""
+    try:
+        return _apply(credential_id)
+    except Exception as error:
+        logger.warning("credential %s: step failed, retried later: %s", credential_id, error)
+        _retry_after_error(credential_id)
+        raise
+
+
+def _retry_after_error(credential_id: int) -> None:
+    """Count the failed attempt and queue the retry, as far as the dashboard's database lets."""
+    try:
+        with transaction.atomic():
+            credentials = Credential.objects.filter(pk=credential_id, pending=True)
+            credentials.update(attempts=F("attempts") + 1)
+            attempts = credentials.values_list("attempts", flat=True).first()
+            if attempts is not None:
+                _retry_later(credential_id, attempts)
+    except Exception:
+        logger.exception(
+            "credential %s: retry not queued; the periodic sweep retries it", credential_id
+        )
+
+
+def _retry_later(credential_id: int, attempts: int) -> None:
+    run_after = timezone.now() + retry_delay(attempts)
+    transaction.on_commit(
+        lambda: retry_credential.using(run_after=run_after).enqueue(credential_id), robust=True
+    )
+
+
+def _apply(credential_id: int) -> Credential | None:
     with transaction.atomic():
         credential = Credential.objects.filter(pk=credential_id).first()
         if credential is None:
@@ -200,11 +248,7 @@ def _failed(credential: Credential, error: EngineError) -> None:
             step="create" if credential.state == CredentialState.ACTIVE else "revoke",
             reason=str(error),
         )
-    run_after = timezone.now() + retry_delay(credential.attempts)
-    pk = credential.pk
-    transaction.on_commit(
-        lambda: retry_credential.using(run_after=run_after).enqueue(pk), robust=True
-    )
+    _retry_later(credential.pk, credential.attempts)
 
 
 def _switch(credential: Credential, retried: int) -> None:
@@ -268,30 +312,60 @@ def _connections_of(target: Connection | Database) -> tuple[Database, list[Conne
     return target, connections
 
 
-@transaction.atomic
-def rotate(actor: User, target: Connection | Database) -> list[Credential]:
+@dataclass
+class Rotation:
+    """What a rotation did, for the result the user reads."""
+
+    created: list[Credential]  # the new credentials, with their connection and application
+    copies: list[CopiedPassword]  # plain variables holding a replaced credential's password
+
+
+def rotate(actor: User, target: Connection | Database) -> Rotation:
     """Rotate the credential of one connection, or of every connection of a database: a new
-    credential beside each old one (see the module's docstring). Returns the new ones.
+    credential beside each old one (see the module's docstring). The new ones are read back
+    once their server steps ran (on commit): a fixed number of queries however many
+    connections, besides the server steps.
 
     Raises :class:`RotationRefused` when the database is not provisioned, has no connection,
     or a rotation still waits for its server.
     """
-    database, connections = _connections_of(target)
+    database = target.database if isinstance(target, Connection) else target
+    with transaction.atomic():
+        issued, copies = _rotate(actor, database, target)
+    created = Credential.objects.filter(pk__in=[c.pk for c in issued]).select_related(
+        "connection__application"
+    )
+    return Rotation(list(created.order_by("application_name", "pk")), copies)
+
+
+def _rotate(
+    actor: User, database: Database, target: Connection | Database
+) -> tuple[list[Credential], list[CopiedPassword]]:
+    # The database's row first (a rotation of one connection and one of all of them wait for
+    # each other), then its connections' rows, read afresh: a removal locks its connection.
+    lock(database, "server")
     if database.server_id is None:
         raise RotationRefused(NOT_PROVISIONED)
+    chosen = Connection.objects.filter(database=database).select_related("application")
+    if isinstance(target, Connection):
+        chosen = chosen.filter(pk=target.pk)
+    connections = list(chosen.select_for_update(of=("self",)).order_by("pk"))
     if not connections:
         raise RotationRefused(f"No application is connected to {database.name}.")
     for connection in connections:
-        lock(connection, "credential", "read_only")
-    waiting = Credential.objects.filter(
-        connection__in=connections, state=CredentialState.ACTIVE, pending=True
-    ).select_related("connection__application")
-    if names := sorted({c.connection.application.name for c in waiting if c.connection}):
+        connection.database = database
+    replaced = list(
+        Credential.objects.filter(connection__in=connections, state=CredentialState.ACTIVE)
+        .select_related("connection__application")
+        .order_by("application_name", "pk")
+    )
+    names = {c.connection.application.name for c in replaced if c.pending and c.connection}
+    if names:
         raise RotationRefused(
-            f"A new credential for {', '.join(names)} still waits for the server; it is "
+            f"A new credential for {', '.join(sorted(names))} still waits for the server; it is "
             "retried automatically."
         )
-    created = [issue(connection) for connection in connections]
+    created = _issue_all(connections)
     activity.record(
         actor,
         database.team,
@@ -299,7 +373,22 @@ def rotate(actor: User, target: Connection | Database) -> list[Credential]:
         database,
         applications=[connection.application.slug for connection in connections],
     )
-    return created
+    return created, _copies(database, [old.password for old in replaced])
+
+
+def _copies(database: Database, passwords: list[str]) -> list[CopiedPassword]:
+    """Plain variables of the team holding any of ``passwords`` (read once for all of them)."""
+    wanted = [(password, quote(password, safe="")) for password in passwords if password]
+    if not wanted:
+        return []
+    variables = Variable.objects.filter(
+        application__team=database.team, connection__isnull=True
+    ).select_related("application")
+    return [
+        CopiedPassword(variable, None)
+        for variable in variables.order_by("application__name", "key")
+        if any(plain in variable.value or encoded in variable.value for plain, encoded in wanted)
+    ]
 
 
 @transaction.atomic
@@ -362,7 +451,9 @@ def settle(application: Application) -> list[Credential]:
 
 
 def revoke_for_removal(connection: Connection) -> None:
-    """The connection is being removed: every credential it has is revoked with it."""
+    """The connection is being removed: every credential it has is revoked with it. Its row is
+    locked first, so a rotation issuing a new one at the same moment is not missed."""
+    lock(connection, "credential")
     for credential in connection.credentials.filter(state__in=LIVE_STATES):
         revoke(credential, REMOVED)
 
@@ -379,6 +470,27 @@ def retry_credential(credential_id: int) -> str:
 @task
 def expire_credentials() -> int:
     """Revoke every retiring credential whose grace period has ended; returns how many."""
+    return _expire()
+
+
+def sweep(servers: Iterable[int]) -> tuple[int, int]:
+    """What the periodic check does for credentials, in case a queued task was lost (or never
+    queued): apply every pending step on ``servers`` (those that answered), and revoke every
+    retiring credential past its grace. Returns how many steps were tried and how many expired.
+
+    A step whose queued retry is still ahead is tried too: applying is safe to repeat."""
+    pending = list(
+        Credential.objects.filter(pending=True, database__server__in=list(servers))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for pk in pending:
+        with suppress(Exception):  # logged and queued again by apply; the sweep goes on
+            apply(pk)
+    return len(pending), _expire()
+
+
+def _expire() -> int:
     with transaction.atomic():
         due = Credential.objects.select_for_update().filter(
             state=CredentialState.RETIRING, revoke_after__lte=timezone.now()

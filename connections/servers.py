@@ -17,6 +17,7 @@ from django.db import transaction
 from django.tasks import task
 from django.utils import timezone
 
+from connections import rotation
 from connections.enforcement import access_of, enforce_server, logins_of
 from connections.engines import EngineError, ServerReport, engine_for
 from connections.environment import bump_environments
@@ -183,14 +184,18 @@ def _login_drift(database: Database, wanted: list[Credential], found: set[str]) 
 
 @task
 def check_servers_periodically(reschedule: bool = True) -> dict[str, str]:
-    """The periodic drift check: every server compared, its health recorded.
+    """The periodic drift check: every server compared, its health recorded. Then the
+    credential steps whose task was lost are taken up again (see :func:`rotation.sweep`) on
+    the servers that answered.
 
     It schedules its next run itself, so one enqueued run (``manage.py check_servers
     --schedule``, which ``demo`` runs) keeps it going.
     """
-    results = {
-        server.name: check_server(server).health.value for server in DatabaseServer.objects.all()
-    }
-    if reschedule:
-        check_servers_periodically.using(run_after=timezone.now() + DRIFT_CHECK_EVERY).enqueue()
-    return results
+    try:
+        checks = [check_server(server) for server in DatabaseServer.objects.all()]
+        rotation.sweep(c.server.pk for c in checks if c.health != ServerHealth.UNREACHABLE)
+    finally:
+        if reschedule:
+            next_run = timezone.now() + DRIFT_CHECK_EVERY
+            check_servers_periodically.using(run_after=next_run).enqueue()
+    return {check.server.name: check.health.value for check in checks}

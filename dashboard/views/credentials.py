@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from connections import rotation
-from connections.credentials import copies_of
-from connections.models import Connection, Credential, CredentialState, Database, Role
+from connections.models import Connection, CredentialState, Database, Role
 from dashboard.access import get_database_for_user
 from dashboard.forms.connections import GraceForm
 from dashboard.htmx import close_modal, modal, show_result
@@ -38,15 +37,6 @@ def _target(
     return database, connection, reverse("database_detail", args=[team, db])
 
 
-def _credentials(
-    database: Database, connection: Connection | None, state: CredentialState
-) -> list[Credential]:
-    found = database.credentials.filter(state=state).select_related("connection__application")
-    if connection is not None:
-        found = found.filter(connection=connection)
-    return list(found.order_by("application_name", "pk"))
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def credentials_rotate(
@@ -58,15 +48,8 @@ def credentials_rotate(
     template = "credentials/rotate_modal.html"
 
     def submit() -> HttpResponse:
-        replaced = _credentials(database, connection, CredentialState.ACTIVE)
-        created = rotation.rotate(request.user, connection or database)
-        new = Credential.objects.filter(pk__in=[c.pk for c in created]).select_related(
-            "connection__application"
-        )
-        copies = [
-            copy for old in replaced for copy in copies_of(database, old.password, credential=old)
-        ]
-        done = {"database": database, "created": new, "copies": copies, "done": True}
+        rotated = rotation.rotate(request.user, connection or database)
+        done = {"database": database, "rotated": rotated, "done": True}
         return show_result(request, template, done, back=page, event=EVENT)
 
     def shown() -> dict[str, Any]:

@@ -7,6 +7,8 @@ Clients connect the way an application would, with the values of its resolved en
 
 import json
 import secrets
+import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import timedelta
@@ -15,6 +17,7 @@ import psycopg
 import pymysql
 import pytest
 import redis
+from django.db import connection as db
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -25,6 +28,7 @@ from connections.enforcement import access_of
 from connections.engines import engine_for
 from connections.engines.base import AdminURL, Login
 from connections.environment import resolve_environment
+from connections.locking import Busy
 from connections.models import (
     Activity,
     ActivityKind,
@@ -194,7 +198,7 @@ def rotated(on_server, app, owner, sessions):
     before = Application.objects.get(pk=app.pk).environment_version
     old_session = as_application(app, database)
     sessions.append(old_session)
-    (new,) = rotation.rotate(owner, _with_sides(connection))
+    (new,) = rotation.rotate(owner, _with_sides(connection)).created
     return database, connection, fresh(old), fresh(new), old_session, before
 
 
@@ -293,10 +297,7 @@ def test_server_down_mid_rotation_keeps_the_old_one_and_completes_once_back(
     connection = connect(owner, app, database)
     old = own_credential(connection)
     with server_down(endpoint, any_server):
-        (new,) = rotation.rotate(
-            owner,
-            _with_sides(connection),
-        )
+        (new,) = rotation.rotate(owner, _with_sides(connection)).created
     new = fresh(new)
     assert new.state == CredentialState.ACTIVE
     assert new.pending
@@ -333,6 +334,104 @@ def test_server_down_at_removal_revokes_once_back(on_server, endpoint, any_serve
     rotation.retry_credential.call(credential.pk)
     assert not fresh(credential).pending
     assert not authenticates(database, credential.username, credential.password)
+
+
+@pytest.mark.skipif(db.vendor != "sqlite", reason="SQLite's one write lock")
+def test_a_step_that_found_the_dashboard_s_database_busy_is_retried(
+    postgresql_endpoint, region, make_database, app, owner
+):
+    """Not a server's refusal: the credential's row could not be locked (on SQLite, while
+    another writer holds the database). The step is queued again with the same backoff."""
+    server = register(postgresql_endpoint, region)
+    database = make_database(
+        slug=f"t{secrets.token_hex(4)}", server=server, version=offered_version(server)
+    )
+    create_on_server(database)
+    try:
+        with postgresql_endpoint.server.stopped():
+            credential = connect(owner, app, database).credentials.get()
+        DBTaskResult.objects.all().delete()
+        db.ensure_connection()
+        db.connection.execute("PRAGMA busy_timeout = 3000")
+        writer = sqlite3.connect(db.settings_dict["NAME"], check_same_thread=False)
+        writer.execute("BEGIN IMMEDIATE")  # another writer, such as the task worker
+        # The step reads the credential, then cannot take the write lock: Busy at once (no
+        # wait where waiting could deadlock). Queuing its retry waits until the writer is done.
+        release = threading.Timer(0.5, writer.rollback)
+        release.start()
+        try:
+            with pytest.raises(Busy):
+                rotation.apply(credential.pk)
+        finally:
+            release.join()
+            writer.close()
+        assert fresh(credential).attempts == 2
+        retry = DBTaskResult.objects.get(task_path__endswith="retry_credential")
+        assert retry.args_kwargs["args"] == [credential.pk]
+        assert retry.run_after >= timezone.now() + timedelta(seconds=15)  # the second delay
+
+        rotation.retry_credential.call(credential.pk)
+
+        assert not fresh(credential).pending
+        assert authenticates(database, credential.username, credential.password)
+    finally:
+        engine_for(server).drop(database, rotation.logins_to_drop(database))
+
+
+def test_the_periodic_check_completes_a_pending_step_whose_task_was_lost(
+    on_server, endpoint, any_server, app, owner
+):
+    database = on_server()
+    connection = connect(owner, app, database)
+    old = own_credential(connection)
+    with server_down(endpoint, any_server):
+        (new,) = rotation.rotate(owner, _with_sides(connection)).created
+        servers.check_servers_periodically.call(reschedule=False)  # the server does not answer
+    assert fresh(new).pending
+    DBTaskResult.objects.all().delete()  # the queued retry is lost (or was never queued)
+
+    servers.check_servers_periodically.call(reschedule=False)
+
+    assert not fresh(new).pending
+    assert own_credential(connection).pk == new.pk
+    assert fresh(old).state == CredentialState.RETIRING
+    assert authenticates(database, new.username, new.password)
+
+
+def test_the_periodic_check_revokes_an_old_credential_past_its_grace(rotated):
+    database, _, old, new, _, _ = rotated
+    DBTaskResult.objects.all().delete()  # the expiry task is lost
+    servers.check_servers_periodically.call(reschedule=False)
+    assert fresh(old).state == CredentialState.RETIRING  # its grace has not ended
+    Credential.objects.filter(pk=old.pk).update(revoke_after=timezone.now())
+
+    servers.check_servers_periodically.call(reschedule=False)
+
+    revoked = fresh(old)
+    assert (revoked.state, revoked.pending) == (CredentialState.REVOKED, False)
+    assert revoked.revoked_because == rotation.GRACE_ENDED
+    assert not authenticates(database, old.username, old.password)
+    assert authenticates(database, new.username, new.password)
+
+
+def test_a_removal_revokes_every_live_credential_including_one_just_issued(
+    on_server, endpoint, any_server, app, owner
+):
+    """The old credential and the new one a rotation has just issued (still pending: its
+    server was away) both go with the connection, and a late retry creates nothing."""
+    database = on_server()
+    connection = connect(owner, app, database)
+    old = own_credential(connection)
+    with server_down(endpoint, any_server):
+        (new,) = rotation.rotate(owner, _with_sides(connection)).created
+    assert fresh(new).pending
+    linking.disconnect(owner, _with_sides(connection))
+    rotation.retry_credential.call(new.pk)  # the retry queued while the server was away
+    for credential in (old, new):
+        revoked = fresh(credential)
+        assert (revoked.state, revoked.pending) == (CredentialState.REVOKED, False)
+        assert revoked.revoked_because == rotation.REMOVED
+        assert not authenticates(database, credential.username, credential.password)
 
 
 @pytest.fixture
@@ -569,7 +668,7 @@ def test_a_connection_made_before_credentials_gets_its_own_by_rotation(on_server
         application=app, key="DB_USER", connection=legacy, linked_field=LinkedField.USER
     )
     assert resolve_environment(app, "runtime")["DB_USER"] == database.username
-    (credential,) = rotation.rotate(owner, _with_sides(legacy))
+    (credential,) = rotation.rotate(owner, _with_sides(legacy)).created
     assert own_credential(legacy).pk == credential.pk
     assert resolve_environment(app, "runtime")["DB_USER"] == credential.username
     assert authenticates(database, credential.username, credential.password)
@@ -642,7 +741,7 @@ def test_a_revoked_mariadb_login_s_views_and_triggers_keep_working(registered, a
             "CREATE TRIGGER audited AFTER INSERT ON orders FOR EACH ROW "
             "INSERT INTO audit VALUES (NEW.id)"
         )
-    (new,) = rotation.rotate(owner, _with_sides(connection))
+    (new,) = rotation.rotate(owner, _with_sides(connection)).created
     rotation.revoke_old_now(owner, database)
     assert fresh(old).state == CredentialState.REVOKED
     assert not fresh(old).pending

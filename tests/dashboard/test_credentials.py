@@ -6,6 +6,8 @@ import json
 import secrets
 
 import pytest
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from connections import linking, rotation, tokens
@@ -16,6 +18,7 @@ from connections.models import (
     Application,
     Credential,
     CredentialState,
+    Database,
     Variable,
 )
 from connections.servers import offered_version
@@ -107,7 +110,7 @@ class TestOnARealServer:
         assert Credential.objects.get(pk=old.pk).in_use
 
     def test_revoke_old_now_from_the_connection_row(self, live, app, owner, team_admin_client):
-        (new,) = rotation.rotate(owner, live)
+        (new,) = rotation.rotate(owner, live).created
         old = Credential.objects.get(database=live, state=CredentialState.RETIRING)
         url = reverse("connection_revoke_old", args=["acme", app.slug, live.slug])
         assert "Still used by Storefront" in team_admin_client.get(url).content.decode()
@@ -165,3 +168,27 @@ def test_the_overview_costs_the_same_for_one_connection_as_for_many(
     for _ in range(10):
         connect_one()
     page_queries(developer_client, url, exactly=one)
+
+
+def test_rotating_all_costs_the_same_for_two_connections_as_for_six(
+    team_admin_client, database, make_server, make_application, developer
+):
+    """The rotation reads the connections, the old credentials and the team's variables (for
+    copies of the old passwords) once each, and issues the new credentials in one insert. The
+    server steps run once committed (never, in this test's transaction: the server is never
+    contacted)."""
+    Database.objects.filter(pk=database.pk).update(server=make_server())
+    url = reverse("credentials_rotate", args=["acme", database.slug])
+    team_admin_client.get(url)  # the first visit of a team stores it in the session
+
+    def rotate_all(connections: int) -> int:
+        while database.connections.count() < connections:
+            linking.connect(developer, make_application(), database, None)
+        Credential.objects.filter(database=database).update(pending=False)  # as if created
+        with CaptureQueriesContext(db_connection) as captured:
+            content = team_admin_client.post(url).content.decode()
+        assert content.count('<span class="badge warn">Pending</span>') == connections
+        return len(captured)
+
+    two = rotate_all(2)
+    assert rotate_all(6) == two
