@@ -9,6 +9,7 @@ Revealing the credentials is recorded too.
 """
 
 import logging
+from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -24,7 +25,6 @@ from connections.locking import Busy, lock
 from connections.models import (
     ActivityKind,
     Application,
-    Credential,
     Database,
     DatabaseServer,
     Engine,
@@ -143,31 +143,36 @@ def _put_back(database: Database, server: DatabaseServer, old_password: str) -> 
         raise
 
 
-def copies_of(
-    database: Database, password: str, credential: Credential | None = None
-) -> list[CopiedPassword]:
-    """Plain variables of the team that hold ``password``, as is or percent-encoded in a URL:
-    the main user's old password, or with ``credential`` a connection credential's (whose
-    copies only a person can replace: no reference follows a connection's own credential)."""
-    if not password:
+def variables_holding(database: Database, passwords: Sequence[str]) -> list[Variable]:
+    """Plain variables of the database's team that hold any of ``passwords``, as is or
+    percent-encoded in a URL (the team's variables are read once for all of them)."""
+    wanted = [(password, quote(password, safe="")) for password in passwords if password]
+    if not wanted:
         return []
-    encoded = quote(password, safe="")
-    if credential is not None:
-        exact = {}
-    else:
-        old = copy(database)
-        old.password = password
-        exact = {
-            password: f"{{{{ {database.slug}.DB_PASSWORD }}}}",
-            connection_url(old): f"{{{{ {database.slug}.DATABASE_URL }}}}",
-        }
-    variables = Variable.objects.filter(
-        application__team=database.team, connection__isnull=True
-    ).select_related("application")
+    variables = (
+        Variable.objects.filter(application__team=database.team, connection__isnull=True)
+        .select_related("application")
+        .order_by("application__name", "key")
+    )
+    return [
+        variable
+        for variable in variables
+        if any(plain in variable.value or encoded in variable.value for plain, encoded in wanted)
+    ]
+
+
+def copies_of(database: Database, password: str) -> list[CopiedPassword]:
+    """Plain variables of the team that hold the main user's old ``password``, with the
+    reference that would replace an exact copy."""
+    old = copy(database)
+    old.password = password
+    exact = {
+        password: f"{{{{ {database.slug}.DB_PASSWORD }}}}",
+        connection_url(old): f"{{{{ {database.slug}.DATABASE_URL }}}}",
+    }
     return [
         CopiedPassword(variable, None if variable.build else exact.get(variable.value))
-        for variable in variables
-        if password in variable.value or encoded in variable.value
+        for variable in variables_holding(database, [password])
     ]
 
 

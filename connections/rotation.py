@@ -23,7 +23,6 @@ from collections.abc import Iterable
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import timedelta
-from urllib.parse import quote
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -32,7 +31,7 @@ from django.tasks import task
 from django.utils import timezone
 
 from connections import activity
-from connections.credentials import CopiedPassword
+from connections.credentials import CopiedPassword, variables_holding
 from connections.enforcement import access_of, enforce, enforce_after_commit, retry_delay
 from connections.engines import EngineError, Login, Unreachable, engine_for
 from connections.environment import bump_environments
@@ -48,7 +47,6 @@ from connections.models import (
     Database,
     ExposureState,
     Team,
-    Variable,
 )
 
 logger = logging.getLogger(__name__)
@@ -377,18 +375,9 @@ def _rotate(
 
 
 def _copies(database: Database, passwords: list[str]) -> list[CopiedPassword]:
-    """Plain variables of the team holding any of ``passwords`` (read once for all of them)."""
-    wanted = [(password, quote(password, safe="")) for password in passwords if password]
-    if not wanted:
-        return []
-    variables = Variable.objects.filter(
-        application__team=database.team, connection__isnull=True
-    ).select_related("application")
-    return [
-        CopiedPassword(variable, None)
-        for variable in variables.order_by("application__name", "key")
-        if any(plain in variable.value or encoded in variable.value for plain, encoded in wanted)
-    ]
+    """Plain variables of the team holding any of ``passwords``: only a person can replace
+    them, since no reference follows a connection's own credential."""
+    return [CopiedPassword(variable, None) for variable in variables_holding(database, passwords)]
 
 
 @transaction.atomic
