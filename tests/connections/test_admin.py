@@ -176,6 +176,13 @@ def test_mask_url(url, masked):
         ("postgresql://admin:pw@db:port/postgres", "valid port"),
         ("postgresql:///postgres", "needs a host"),
         ("postgresql://admin@db/postgres?password=S3cret", "user part"),
+        # A password is percent-encoded: each character that would not parse says how.
+        ("postgresql://admin:Adm1n%zz@db:5432/postgres", "write a literal % as %25"),
+        ("postgresql://admin:Adm1n%2@db:5432/postgres", "write a literal % as %25"),
+        ("postgresql://admin:12/Adm1n@db:5432/postgres", "write / as %2F"),
+        ("postgresql://admin:Adm1n#x@db:5432/postgres", "# as %23"),
+        ("postgresql://admin:12?Adm1n@db:5432/postgres", "? as %3F"),
+        ("postgresql://admin:[Adm1n@db:5432/postgres", "[ as %5B"),
     ],
 )
 def test_a_bad_admin_url_is_explained_next_to_the_field(operator_client, region, url, message):
@@ -192,6 +199,7 @@ def test_a_bad_admin_url_is_explained_next_to_the_field(operator_client, region,
     response = operator_client.post(reverse("admin:connections_databaseserver_add"), data)
     assert response.status_code == 200
     assert message in " ".join(response.context["adminform"].form.errors["admin_url"])
+    assert "Adm1n" not in response.content.decode()  # a refused password is never echoed
     assert not DatabaseServer.objects.filter(name="pg-new").exists()
 
 

@@ -70,17 +70,17 @@ def sessions() -> Iterator[list[Session]]:
         session.close()
 
 
-@pytest.fixture
-def on_server(any_server: DatabaseServer, make_database) -> Iterator[Callable[..., Database]]:
-    """Databases really created on each server in turn, dropped with their credentials after."""
+@contextmanager
+def databases_on_servers(make_database) -> Iterator[Callable[..., Database]]:
+    """Databases really created on a given server, dropped with every credential after."""
     made: list[Database] = []
 
-    def make(**fields) -> Database:
+    def make(server: DatabaseServer, **fields) -> Database:
         database = make_database(
             slug=f"t{secrets.token_hex(4)}",
-            engine=any_server.engine,
-            version=offered_version(any_server),
-            server=any_server,
+            engine=server.engine,
+            version=offered_version(server),
+            server=server,
             **fields,
         )
         create_on_server(database)
@@ -89,7 +89,14 @@ def on_server(any_server: DatabaseServer, make_database) -> Iterator[Callable[..
 
     yield make
     for database in made:
-        engine_for(any_server).drop(database, rotation.logins_to_drop(database))
+        engine_for(database.server).drop(database, rotation.logins_to_drop(database))
+
+
+@pytest.fixture
+def on_server(any_server: DatabaseServer, make_database) -> Iterator[Callable[..., Database]]:
+    """Databases really created on each server in turn, dropped with their credentials after."""
+    with databases_on_servers(make_database) as make:
+        yield lambda **fields: make(any_server, **fields)
 
 
 def connect(owner, application: Application, database: Database, **options) -> Connection:
@@ -681,23 +688,8 @@ def test_a_connection_made_before_credentials_gets_its_own_by_rotation(on_server
 def registered(request, region, make_database) -> Iterator[Callable[[str], Database]]:
     """A database really created on the named endpoint's server, dropped with every credential
     after."""
-    made: list[Database] = []
-
-    def make(engine: str) -> Database:
-        server = register(request.getfixturevalue(f"{engine}_endpoint"), region)
-        database = make_database(
-            slug=f"t{secrets.token_hex(4)}",
-            engine=server.engine,
-            version=offered_version(server),
-            server=server,
-        )
-        create_on_server(database)
-        made.append(database)
-        return Database.objects.select_related("server", "region", "team").get(pk=database.pk)
-
-    yield make
-    for database in made:
-        engine_for(database.server).drop(database, rotation.logins_to_drop(database))
+    with databases_on_servers(make_database) as make:
+        yield lambda engine: make(register(request.getfixturevalue(f"{engine}_endpoint"), region))
 
 
 @contextmanager
