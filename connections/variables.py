@@ -6,6 +6,7 @@ a restart, and records it, in one transaction.
 """
 
 import hashlib
+import re
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -14,7 +15,7 @@ from connections import activity
 from connections.environment import TeamEnvironments, UnresolvedEnvironment, bump_environments
 from connections.errors import Refused
 from connections.locking import lock
-from connections.models import ActivityKind, Application, Database, Variable
+from connections.models import KEY_PATTERN, ActivityKind, Application, Database, Variable
 
 
 @transaction.atomic
@@ -54,6 +55,8 @@ def reveal_variable(
 
     ``(None, None)`` when the phase has no such key; nothing is recorded then.
     """
+    if not re.fullmatch(KEY_PATTERN, key):
+        return None, None  # no variable can have it, even when the environment does not resolve
     try:
         environment = TeamEnvironments(application.team).resolve(application, phase)
         value, error = environment.get(key), None

@@ -156,7 +156,8 @@ class ConnectionForm(forms.Form):
         }
         pair = form.pair(chosen)
         if pair is not None and form.initial["add_variables"]:
-            by_key = {key: name for name, key in keys.items()}
+            # Only well-formed keys can clash; a typed key may hold anything, even a NUL.
+            by_key = {key: name for name, key in keys.items() if not key_error(key)}
             for key in clashing_keys(pair[0], list(by_key), Phase.RUNTIME):
                 form.clashes[by_key[key]] = _clash(pair[0], key)
         return form

@@ -117,6 +117,20 @@ def test_no_form_answers_a_5xx(cast, name):
     post()
 
 
+@pytest.mark.parametrize("name", sorted(FORMS))
+@pytest.mark.parametrize("htmx", [False, True])
+def test_a_nul_byte_in_every_field_is_refused_not_a_5xx(cast, name, htmx):
+    """PostgreSQL refuses text holding NUL: no typed value may reach a query unchecked, and a
+    modal that previews while choosing (``refresh``) queries with what was typed."""
+    client, app, database, variable = cast
+    url = _url(name, app, database, variable)
+    headers = {"HX-Request": "true"} if htmx else {}
+    for refresh in ["", "0", "keys", "prefix"]:
+        data = {field: "%zz%00\x00" for field in FORMS[name]} | {"refresh": refresh}
+        for response in [client.post(url, data, headers=headers), client.get(url, data)]:
+            assert response.status_code < 500, (data, response.status_code)
+
+
 @pytest.fixture
 def pipeline(developer, make_application):
     app = make_application(name="Shop", slug="shop")

@@ -164,6 +164,17 @@ class TestReveal:
         response = developer_client.post(reveal_url(app), {"phase": "runtime", "key": "NOPE"})
         assert response.status_code == 404
 
+    @pytest.mark.parametrize("key", ["NO PE", "%zz%00\x00"])
+    def test_reveal_in_a_broken_environment_of_a_key_no_variable_can_have_is_404(
+        self, developer_client, app, key
+    ):
+        """A broken environment answers a key with its error; a key no variable can have (even
+        one PostgreSQL cannot store) is not found, and nothing is recorded."""
+        Variable.objects.create(application=app, key="BROKEN", value="{{ gone.KEY }}")
+        response = developer_client.post(reveal_url(app), {"phase": "runtime", "key": key})
+        assert response.status_code == 404
+        assert not Activity.objects.filter(verb="revealed variable").exists()
+
     def test_reveal_of_a_bad_phase_is_404(self, developer_client, app, secret):
         response = developer_client.post(reveal_url(app), {"phase": "deploy", "key": "API_SECRET"})
         assert response.status_code == 404
