@@ -58,10 +58,12 @@ def server_for(engine: str, region: Region, version: str | None = None) -> Datab
 
 
 def missing_server(database: Database) -> str:
-    """Why ``database`` is not provisioned, in words: what an operator must register."""
+    """Why ``database`` cannot be provisioned now, in words: what an operator must register.
+    Empty when a server registered since could hold it."""
     engine = Engine(database.engine)
     try:
-        server_for(database.engine, database.region, database.version)
+        if server_for(database.engine, database.region, database.version) is not None:
+            return ""
     except NoCompatibleServer as refusal:
         return f"{refusal} An operator can register a {engine.label} {database.version} server."
     return (
@@ -72,10 +74,7 @@ def missing_server(database: Database) -> str:
 
 def provisionable(database: Database) -> bool:
     """Whether a server registered since could now hold a database that has none."""
-    try:
-        return server_for(database.engine, database.region, database.version) is not None
-    except NoCompatibleServer:
-        return False
+    return not missing_server(database)
 
 
 def create_database(actor: User, database: Database) -> Database:

@@ -540,6 +540,7 @@ def shown_credentials(database: Database) -> list[Credential]:
             Q(state__in=LIVE_STATES) | Q(pending=True) | Q(revoked_at__gte=recent)
         )
         .select_related("connection__application")
+        .defer("password")  # shown, never decrypted: a page of fifty would decrypt fifty
         .order_by("application_name", "created_at", "pk")
     )
 

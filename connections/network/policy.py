@@ -575,8 +575,10 @@ def connection_verdicts(
 ) -> list[tuple[Connection, Verdict]]:
     """Every connected application of ``database`` with its verdict, in one more query."""
     firewall = firewall or load_firewall(database)
-    connections = database.connections.select_related("application__region", "credential").order_by(
-        Lower("application__name"), "application__name"
+    connections = (
+        database.connections.select_related("application__region", "credential")
+        .defer("credential__password")  # the user is shown, its password never
+        .order_by(Lower("application__name"), "application__name")
     )
     return [
         (connection, firewall.for_application(connection.application)) for connection in connections

@@ -62,8 +62,7 @@ def database_detail(request: TeamRequest, team: str, db: str) -> HttpResponse:
         "credentials": cache(lambda: rotation.overview(database)),
     }
     if database.server is None:
-        context["missing_server"] = provisioning.missing_server(database)
-        context["provisionable"] = provisioning.provisionable(database)
+        context["missing_server"] = provisioning.missing_server(database)  # "": provisionable
     fragments = ("applications", "external-connection", "credentials")
     return render_page(request, "databases/overview.html", fragments, context)
 
