@@ -118,7 +118,8 @@ class Endpoint:
 
 # The fixtures that reach a real server; any_server and sql_server pick theirs at run time.
 SERVER_FIXTURES = frozenset(
-    {"postgresql_endpoint", "mariadb_endpoint", "redis_endpoint", "any_server", "sql_server"}
+    {"postgresql_endpoint", "mariadb_endpoint", "redis_endpoint", "redis_with_acl_file"}
+    | {"any_server", "sql_server"}
     | {"source_host"}  # the test network exists for the servers to see its clients
 )
 
@@ -587,6 +588,57 @@ def redis_endpoint() -> Endpoint:
     if not _listening(host, port):
         _unavailable(f"no Redis listening on {host}:{port}.")
     return Endpoint(Engine.REDIS, host, port, f"redis://{host}:{port}/0", addresses=(host,))
+
+
+class RedisServer:
+    """A Redis of the suite's own, on a port of its own, that reads its users from an ACL file
+    in ``root`` and keeps no data: it can be restarted to see what outlives a restart."""
+
+    def __init__(self, program: str, root: Path):
+        self.program, self.root, self.port = program, root, _free_port()
+        self.acl_file, self.log = root / "users.acl", root / "redis.log"
+        self.acl_file.write_text("user default on nopass ~* &* +@all\n")
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def endpoint(self) -> Endpoint:
+        host = "127.0.0.1"
+        return Endpoint(
+            Engine.REDIS, host, self.port, f"redis://{host}:{self.port}/0", addresses=(host,)
+        )
+
+    def start(self) -> None:
+        options = {"port": self.port, "bind": "127.0.0.1", "aclfile": self.acl_file}
+        options |= {"dir": self.root, "logfile": self.log, "save": "", "appendonly": "no"}
+        command = [*_dying_with_us(signal.SIGTERM), self.program]
+        for name, value in options.items():
+            command += [f"--{name}", str(value)]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+        _wait_until(lambda: _listening("127.0.0.1", self.port), self.process, self.log)
+
+    def stop(self) -> None:
+        _stop(self.process, signal.SIGTERM)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def redis_with_acl_file() -> Iterator[RedisServer]:
+    """A Redis of the suite's own with an ACL file, stopped after the test."""
+    program = shutil.which("redis-server")
+    if program is None:
+        _unavailable("redis-server is not installed (Debian: the redis-server package).")
+    with _directory("redis") as root:
+        server = RedisServer(program, root)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 def register(endpoint: Endpoint, region, *, public: bool = True) -> DatabaseServer:

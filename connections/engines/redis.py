@@ -43,6 +43,8 @@ NO_SOURCE_FILTER = (
     "Redis cannot filter connections by source address or require TLS per user, so the "
     "server does not enforce these settings."
 )
+# What ACL SAVE answers on a server started without an ACL file.
+NO_ACL_FILE = "not configured to use an ACL file"
 ENUMERATING_COMMANDS = ("-scan", "-randomkey", "-dbsize", "-select", "-swapdb", "-move")
 # Commands on state the whole server shares, outside any key pattern: the function library
 # (FUNCTION FLUSH, DELETE, LOAD, RESTORE...) and the script cache's flush, and a running
@@ -98,16 +100,25 @@ class RedisEngine:
             tls=url.scheme == "rediss",
         )
 
-    def _call(self, action: str, *args: object) -> object:
+    def _call(self, action: str, *args: object, unless: str = "") -> object:
+        """Run one command as the admin; an error whose text holds ``unless`` answers None."""
         client = self._admin()
         try:
             return client.execute_command(action, *args)
         except redis.ConnectionError as error:
             raise unreachable(error, self.server) from None
         except redis.RedisError as error:
+            if unless and unless in str(error):
+                return None
             raise refused(error, self.server) from None
         finally:
             client.close()
+
+    def _save_users(self) -> None:
+        """Write the users to the server's ACL file, after every change to them, so that they
+        outlive a restart. A server started without an ACL file keeps its users in memory
+        only: there is nothing to save (the README tells operators to give it one)."""
+        self._call("ACL", "SAVE", unless=NO_ACL_FILE)
 
     def create(self, database: Database, password: str) -> None:
         # SETUSER on an existing user would quietly take it over: refuse like the SQL engines.
@@ -126,9 +137,11 @@ class RedisEngine:
             # switch databases.
             *READ_WRITE,
         )
+        self._save_users()
 
     def drop(self, database: Database, logins: Sequence[str] = ()) -> None:
         self._call("ACL", "DELUSER", database.username, *logins)
+        self._save_users()
         client = self._admin()
         try:
             for key in client.scan_iter(match=key_pattern(database), count=500):
@@ -140,6 +153,7 @@ class RedisEngine:
 
     def set_password(self, database: Database, password: str) -> None:
         self._call("ACL", "SETUSER", database.username, "resetpass", f">{password}")
+        self._save_users()
 
     def probe(self, database: Database, password: str) -> ProbeResult:
         timer = Timer()
@@ -174,10 +188,12 @@ class RedisEngine:
             f"~{key_pattern(database)}",
             *(READ_ONLY if login.read_only else READ_WRITE),
         )
+        self._save_users()
 
     def drop_login(self, database: Database, user: str) -> None:
         """Deleting an ACL user disconnects every client authenticated as it."""
         self._call("ACL", "DELUSER", user)
+        self._save_users()
 
     def logins(self, database: Database) -> set[str]:
         rules = self._call("ACL", "LIST")

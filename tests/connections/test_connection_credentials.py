@@ -43,7 +43,7 @@ from connections.models import (
 )
 from connections.servers import offered_version
 from tests.clients import Refused, Session, authenticates, open_session
-from tests.servers import Endpoint, create_on_server, register
+from tests.servers import Endpoint, RedisServer, create_on_server, register
 
 # Changes reach the servers once their transaction commits, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -796,6 +796,27 @@ def test_a_mariadb_account_left_without_its_grant_gets_it_when_created_again(reg
         assert session.read() == 1
     finally:
         engine.drop_login(database, login.user)
+
+
+def test_redis_users_outlive_a_restart_of_a_server_with_an_acl_file(
+    redis_with_acl_file: RedisServer, region, make_database, make_application, app, owner
+):
+    """Every change to the users is saved to the server's ACL file: after a restart the main
+    user and a connection's credential still authenticate, and a revoked one stays revoked."""
+    server = register(redis_with_acl_file.endpoint, region)
+    with databases_on_servers(make_database) as make:
+        database = make(server)
+        kept = own_credential(connect(owner, app, database))
+        worker = make_application(name="Worker", slug="worker")
+        removed_connection = connect(owner, worker, database)
+        removed = own_credential(removed_connection)
+        linking.disconnect(owner, _with_sides(removed_connection))
+
+        redis_with_acl_file.restart()
+
+        assert authenticates(database, database.username, database.password)
+        assert authenticates(database, kept.username, kept.password)
+        assert not authenticates(database, removed.username, removed.password)
 
 
 @pytest.mark.servers
