@@ -516,7 +516,7 @@ class CredentialRow:
     """One credential as the database's page shows it."""
 
     credential: Credential
-    sessions: int | None  # None when the server could not say
+    sessions: int | None  # None when the server could not say, or was not asked
     old_used_by: list[str] = field(default_factory=list)  # applications still to deploy
 
 
@@ -524,6 +524,12 @@ class CredentialRow:
 class CredentialOverview:
     rows: list[CredentialRow]
     sessions_problem: str = ""
+    sessions_asked: bool = True
+
+    @property
+    def sessions_to_read(self) -> bool:
+        """Whether live credentials wait for their sessions, which were not asked for."""
+        return not self.sessions_asked and any(row.sessions is None for row in self.rows)
 
     @property
     def retiring(self) -> bool:
@@ -568,7 +574,7 @@ def overview(database: Database, *, sessions: bool = True) -> CredentialOverview
         )
         for credential in credentials
     ]
-    return CredentialOverview(rows, problem)
+    return CredentialOverview(rows, problem, sessions_asked=sessions)
 
 
 def _sessions_of(credential: Credential, sessions: dict[str, int] | None) -> int | None:

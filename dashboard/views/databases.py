@@ -50,6 +50,7 @@ def database_create(request: TeamRequest, team: str) -> HttpResponse:
 def database_detail(request: TeamRequest, team: str, db: str) -> HttpResponse:
     database = get_database_for_user(request, team, db)
     connections = network.connection_verdicts(database)
+    sessions = request.GET.get("sessions") == "1"
     context = {
         "database": database,
         "tab": "overview",
@@ -58,8 +59,9 @@ def database_detail(request: TeamRequest, team: str, db: str) -> HttpResponse:
         "external": credentials.external_details_available(database),
         "unreachable": sum(not verdict.allowed for _, verdict in connections),
         "dedicated": network.is_dedicated(database),
-        # Read (and the server asked for live sessions) only when the page shows them.
-        "credentials": cache(lambda: rotation.overview(database)),
+        # Read only when the page shows them. The live sessions are a server call that may
+        # take up to SERVER_TIMEOUT: the page asks for them once shown (?sessions=1).
+        "credentials": cache(lambda: rotation.overview(database, sessions=sessions)),
     }
     if database.server is None:
         context["missing_server"] = provisioning.missing_server(database)  # "": provisionable

@@ -44,20 +44,31 @@ class TestOnARealServer:
         yield database
         engine_for(server).drop(database, rotation.logins_to_drop(database))
 
-    def test_the_section_shows_each_credential_with_its_live_sessions(
+    def test_the_section_shows_each_credential_then_its_live_sessions(
         self, live, team_admin_client
     ):
+        """The page is shown without waiting for the server; the section then asks for the
+        live sessions (htmx, on load), which the server counts per user."""
         credential = Credential.objects.get(database=live)
         opened = [open_session(live, credential.username, credential.password) for _ in "ab"]
         try:
-            content = team_admin_client.get(overview_url(live)).content.decode()
+            page = team_admin_client.get(overview_url(live)).content.decode()
+            section = team_admin_client.get(
+                overview_url(live) + "?sessions=1",
+                headers={"HX-Request": "true", "HX-Target": "credentials"},
+            ).content.decode()
         finally:
             for session in opened:
                 session.close()
-        assert f"<code>{credential.username}</code>" in content
-        assert 'data-state="active"' in content
-        assert '<td class="nowrap" data-testid="sessions">2 sessions</td>' in content
-        assert "In use" in content
+        for content in (page, section):
+            assert f"<code>{credential.username}</code>" in content
+            assert 'data-state="active"' in content
+            assert "In use" in content
+        assert 'hx-trigger="load, credentialsChanged from:body' in page
+        assert "2 sessions" not in page
+        assert '<td class="nowrap" data-testid="sessions">2 sessions</td>' in section
+        assert section.lstrip().startswith('<section class="card" id="credentials"')
+        assert 'hx-trigger="credentialsChanged from:body' in section  # read: asked no more
 
     def test_rotate_then_report_the_deployment_revokes_the_old_one(
         self, live, app, owner, team_admin_client, client
@@ -102,11 +113,16 @@ class TestOnARealServer:
         with postgresql_endpoint.server.stopped():
             result = team_admin_client.post(url).content.decode()
             page = team_admin_client.get(overview_url(live)).content.decode()
+            sessions = team_admin_client.get(overview_url(live) + "?sessions=1").content
         assert "The server did not take it: Cannot reach the server." in result
         assert "the old credential keeps working" in result
         assert 'data-state="active-pending"' in page
         assert "Retried automatically; the variables keep the previous credential" in page
-        assert "Live sessions unknown: Cannot reach the server." in page
+        # The page never waits on the server; asked for the sessions, it says why they are
+        # unknown (the whole page, as a browser without JavaScript follows the "…" link).
+        assert "Live sessions unknown" not in page
+        assert "Live sessions unknown: Cannot reach the server." in sessions.decode()
+        assert b"<html" in sessions
         assert Credential.objects.get(pk=old.pk).in_use
 
     def test_revoke_old_now_from_the_connection_row(self, live, app, owner, team_admin_client):
