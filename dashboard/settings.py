@@ -8,6 +8,7 @@ unless DEBUG is on.
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, ClassVar
 
 import django_stubs_ext
 import environ
@@ -15,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from dashboard.envfile import DEBUG_ENCRYPTION_KEY, env_file
+from dashboard.envfile import VARIABLE as ENV_FILE_VARIABLE
 
 # Lets the typed generics of the stubs (ModelForm[Database], ModelAdmin[Team]) exist at runtime.
 django_stubs_ext.monkeypatch()
@@ -25,9 +27,15 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 class _SettingsEnv(environ.FileAwareEnv):
     """Reads SECRET_KEY_FILE (and any *_FILE) when the plain variable is absent, from a copy of
     the process's environment: the .env fills in that copy only, so the dashboard's keys never
-    reach the programs a command starts (``runenv``)."""
+    reach the programs a command starts (``runenv``). Every name it is asked for is noted, so
+    that those programs do not inherit them from the environment either."""
 
     ENVIRON = environ.FileAwareMapping(env=dict(os.environ))
+    names: ClassVar[set[str]] = set()
+
+    def get_value(self, var: str, *args: Any, **kwargs: Any) -> Any:
+        self.names.add(var)
+        return super().get_value(var, *args, **kwargs)
 
 
 env = _SettingsEnv()
@@ -264,3 +272,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# What the settings read from the environment (each also as NAME_FILE), and the file that fills
+# it in: the dashboard's own, which the commands it starts for applications do not inherit.
+SETTINGS_FROM_ENVIRONMENT = frozenset(
+    {"DJANGO_SETTINGS_MODULE", ENV_FILE_VARIABLE}
+    | _SettingsEnv.names
+    | {f"{name}_FILE" for name in _SettingsEnv.names}
+)

@@ -145,6 +145,24 @@ def test_runenv_does_not_pass_on_the_dashboards_settings_module(shop, tmp_path, 
     assert "DJANGO_SETTINGS_MODULE" not in _received(tmp_path, "shop")
 
 
+def test_runenv_does_not_pass_on_the_dashboards_own_settings(shop, tmp_path, monkeypatch):
+    """Settings given in the environment (the README's way) stay with the dashboard: its keys,
+    and its database, which an application without a DATABASE_URL would otherwise reach."""
+    own = {
+        "SECRET_KEY": "the-dashboard-s-secret",
+        "FIELD_ENCRYPTION_KEYS": "the-dashboard-s-keys",
+        "FIELD_ENCRYPTION_KEYS_FILE": "/run/secrets/keys",
+        "DATABASE_URL": "postgres://dashboard@db.internal/dashboard",
+        "CACHE_URL": "redis://cache.internal:6379/1",
+    }
+    for name, value in own.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("ONLY_IN_THE_SHELL", "kept")
+    received = _received(tmp_path, "shop")
+    assert not own.keys() & received.keys()
+    assert received["ONLY_IN_THE_SHELL"] == "kept"
+
+
 def test_a_program_found_through_the_callers_path_runs_unless_clean(shop, tmp_path, monkeypatch):
     """The habit ``runenv acme/app -- uv run …`` relies on: programs on the caller's PATH."""
     tools = tmp_path / "tools"

@@ -7,8 +7,10 @@ nothing else (not even ``PATH``; the system's default search path applies), to c
 runs here is what runs on the platform.
 
 The dashboard's own settings never reach the command: the project's ``.env`` is read into the
-settings only, not into this process's environment, and ``DJANGO_SETTINGS_MODULE`` naming the
-dashboard's settings is dropped (an application built on Django sets its own).
+settings only, not into this process's environment, and every variable the settings read
+(``SECRET_KEY``, ``FIELD_ENCRYPTION_KEYS``, the dashboard's ``DATABASE_URL``… and their
+``_FILE`` forms, ``DJANGO_SETTINGS_MODULE``) is dropped from what the command inherits: an
+application without a ``DATABASE_URL`` of its own must not reach the dashboard's database.
 """
 
 import os
@@ -25,10 +27,8 @@ from connections.models import Phase
 
 def calling_environment() -> dict[str, str]:
     """This process's environment without what belongs to the dashboard itself."""
-    inherited = dict(os.environ)
-    if inherited.get("DJANGO_SETTINGS_MODULE") == settings.SETTINGS_MODULE:
-        del inherited["DJANGO_SETTINGS_MODULE"]
-    return inherited
+    own = settings.SETTINGS_FROM_ENVIRONMENT
+    return {name: value for name, value in os.environ.items() if name not in own}
 
 
 class Command(BaseCommand):
