@@ -3,7 +3,7 @@ operators' admin. Paths and names are a contract: browsers, pipelines and tests 
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from dashboard import api
 from dashboard.views import (
@@ -16,6 +16,22 @@ from dashboard.views import (
     tokens,
     variables,
 )
+
+
+class UsernameConverter:
+    """A person's username as Django's validator allows it (letters, digits, @ . + - _):
+    anything else in the URL is a 404 before a query is made."""
+
+    regex = r"[\w.@+-]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(UsernameConverter, "username")
 
 team_urls = [
     path("apps/", applications.application_list, name="application_list"),
@@ -34,8 +50,8 @@ team_urls = [
         teams.invitation_revoke,
         name="invitation_revoke",
     ),
-    path("members/<str:member>/role/", teams.member_role, name="member_role"),
-    path("members/<str:member>/remove/", teams.member_remove, name="member_remove"),
+    path("members/<username:member>/role/", teams.member_role, name="member_role"),
+    path("members/<username:member>/remove/", teams.member_remove, name="member_remove"),
     path("leave/", teams.team_leave, name="team_leave"),
     path("apps/<slug:app>/", applications.application_detail, name="application_detail"),
     path(

@@ -1,6 +1,7 @@
 """The Members page: invitations (shown once, expire, revoked), roles, removing, leaving."""
 
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -201,3 +202,20 @@ def test_an_invitation_revoked_while_the_page_was_open_is_refused(team_admin_cli
     with pytest.raises(Refused, match="used, revoked or has expired"):
         teams.accept_invitation(outsider, invitation)
     assert not Membership.objects.filter(user=outsider, team__slug="acme").exists()
+
+
+@pytest.mark.parametrize("name", ["member_role", "member_remove"])
+@pytest.mark.parametrize("member", ["a\x00b", "no one", "développeur?"])
+def test_a_name_no_person_can_have_is_404_before_any_query(team_admin_client, name, member):
+    """A NUL byte would reach PostgreSQL (which refuses it) as a 500: the URL refuses it, and
+    anything else Django's usernames cannot hold, first."""
+    url = f"/t/acme/members/{quote(member)}/{name.removeprefix('member_')}/"
+    assert team_admin_client.get(url).status_code == 404
+    assert team_admin_client.post(url).status_code == 404
+
+
+def test_a_username_with_every_allowed_character_reaches_its_page(team_admin_client, team):
+    person = get_user_model().objects.create_user(username="dev.o+ps@acme-1_x", password=PASSWORD)
+    Membership.objects.create(team=team, user=person, role=Role.VIEWER)
+    url = reverse("member_role", args=["acme", person.username])
+    assert team_admin_client.get(url).status_code == 200
