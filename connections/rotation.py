@@ -173,6 +173,11 @@ def _apply(credential_id: int) -> Credential | None:
         credential = Credential.objects.filter(pk=credential_id).first()
         if credential is None:
             return None
+        # Its connection's row before its own, in the order a removal takes them (the
+        # connection, then its credentials): the two wait for each other, never deadlock.
+        connection = Connection.objects.filter(pk=credential.connection_id).first()
+        if connection is not None:
+            lock(connection, "credential")
         lock(credential)  # a second run of the same step waits, then finds it done
         if not credential.pending:
             return credential

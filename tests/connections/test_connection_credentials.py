@@ -27,6 +27,7 @@ from connections import applications, linking, rotation, servers, tokens
 from connections.enforcement import access_of
 from connections.engines import engine_for
 from connections.engines.base import AdminURL, Login
+from connections.engines.postgresql import PostgreSQLEngine
 from connections.environment import resolve_environment
 from connections.locking import Busy
 from connections.models import (
@@ -383,6 +384,58 @@ def test_a_step_that_found_the_dashboard_s_database_busy_is_retried(
         assert authenticates(database, credential.username, credential.password)
     finally:
         engine_for(server).drop(database, rotation.logins_to_drop(database))
+
+
+@pytest.mark.skipif(db.vendor != "postgresql", reason="PostgreSQL's row locks")
+def test_a_removal_during_a_rotation_s_server_step_waits_for_it(
+    postgresql_endpoint, region, make_database, app, owner, monkeypatch
+):
+    """A rotation's server step holds its credential's row; a removal at that moment revokes
+    that credential too. Both take the connection's row first, so the removal waits for the
+    step instead of deadlocking with it (which PostgreSQL ended with an error, a 500)."""
+    server = register(postgresql_endpoint, region)
+    with databases_on_servers(make_database) as make:
+        database = make(server)
+        connection = connect(owner, app, database)
+        old = own_credential(connection)
+        in_step, go_on = threading.Event(), threading.Event()
+        create_login = PostgreSQLEngine.create_login
+
+        def paused(self, *args, **kwargs):  # the real server step, held until told
+            in_step.set()
+            go_on.wait(10)
+            return create_login(self, *args, **kwargs)
+
+        monkeypatch.setattr(PostgreSQLEngine, "create_login", paused)
+        failures: list[BaseException] = []
+
+        def run(step: Callable[[], object]) -> None:
+            try:
+                step()
+            except BaseException as error:  # reported by the test
+                failures.append(error)
+            finally:
+                db.close()
+
+        rotating = threading.Thread(target=run, args=[lambda: rotation.rotate(owner, connection)])
+        rotating.start()
+        assert in_step.wait(10)
+        removing = threading.Thread(
+            target=run, args=[lambda: linking.disconnect(owner, _with_sides(connection))]
+        )
+        removing.start()
+        removing.join(0.3)
+        assert removing.is_alive()  # waiting for the step's rows
+        go_on.set()  # the step goes on within PostgreSQL's deadlock check (1 s) of the removal
+        rotating.join(30)
+        removing.join(30)
+
+        assert failures == []
+        credentials = Credential.objects.filter(database=database)
+        assert {c.state for c in credentials} == {CredentialState.REVOKED}
+        for credential in credentials:
+            assert not authenticates(database, credential.username, credential.password)
+        assert old.pk in {c.pk for c in credentials}
 
 
 def test_the_periodic_check_completes_a_pending_step_whose_task_was_lost(
