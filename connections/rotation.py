@@ -175,9 +175,9 @@ def _apply(credential_id: int) -> Credential | None:
             return None
         # Its connection's row before its own, in the order a removal takes them (the
         # connection, then its credentials): the two wait for each other, never deadlock.
-        connection = Connection.objects.filter(pk=credential.connection_id).first()
-        if connection is not None:
-            lock(connection, "credential")
+        if credential.connection_id is not None:
+            with suppress(Connection.DoesNotExist):  # removed meanwhile: nothing to wait for
+                lock(Connection(pk=credential.connection_id), "credential")
         lock(credential)  # a second run of the same step waits, then finds it done
         if not credential.pending:
             return credential
