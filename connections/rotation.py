@@ -131,29 +131,30 @@ def apply_pending(database: Database) -> None:
         _apply_after_commit(credential)
 
 
-def apply(credential_id: int) -> Credential | None:
+def apply(credential_id: int, *, queue: bool = True) -> Credential | None:
     """Do on the server what the credential's state asks (create it, or drop it), and record
     the outcome; a step the server did not take stays pending and is retried. Safe to repeat.
 
     A step that failed otherwise (the credential's row busy, the dashboard's own database
     away) is retried the same way; the periodic :func:`sweep` catches one whose retry could
-    not even be queued."""
+    not even be queued. Without ``queue``, a failure is counted but queues no retry: the
+    sweep's own tries, repeated each time it runs, never start a second chain of retries."""
     try:
-        return _apply(credential_id)
+        return _apply(credential_id, queue)
     except Exception as error:
         logger.warning("credential %s: step failed, retried later: %s", credential_id, error)
-        _retry_after_error(credential_id)
+        _retry_after_error(credential_id, queue)
         raise
 
 
-def _retry_after_error(credential_id: int) -> None:
+def _retry_after_error(credential_id: int, queue: bool) -> None:
     """Count the failed attempt and queue the retry, as far as the dashboard's database lets."""
     try:
         with transaction.atomic():
             credentials = Credential.objects.filter(pk=credential_id, pending=True)
             credentials.update(attempts=F("attempts") + 1)
             attempts = credentials.values_list("attempts", flat=True).first()
-            if attempts is not None:
+            if attempts is not None and queue:
                 _retry_later(credential_id, attempts)
     except Exception:
         logger.exception(
@@ -168,7 +169,7 @@ def _retry_later(credential_id: int, attempts: int) -> None:
     )
 
 
-def _apply(credential_id: int) -> Credential | None:
+def _apply(credential_id: int, queue: bool) -> Credential | None:
     with transaction.atomic():
         credential = Credential.objects.filter(pk=credential_id).first()
         if credential is None:
@@ -202,7 +203,7 @@ def _apply(credential_id: int) -> Credential | None:
             else:
                 engine.drop_login(database, credential.username)
         except EngineError as error:
-            _failed(credential, error)
+            _failed(credential, error, queue)
             return credential
         retried = credential.attempts
         credential.pending, credential.problem, credential.attempts = False, "", 0
@@ -228,7 +229,7 @@ def _apply(credential_id: int) -> Credential | None:
     return credential
 
 
-def _failed(credential: Credential, error: EngineError) -> None:
+def _failed(credential: Credential, error: EngineError, queue: bool) -> None:
     """The server did not take the step: keep everything as it is, say why, retry later."""
     database = credential.database
     credential.attempts += 1
@@ -251,7 +252,8 @@ def _failed(credential: Credential, error: EngineError) -> None:
             step="create" if credential.state == CredentialState.ACTIVE else "revoke",
             reason=str(error),
         )
-    _retry_later(credential.pk, credential.attempts)
+    if queue:
+        _retry_later(credential.pk, credential.attempts)
 
 
 def _switch(credential: Credential, retried: int) -> None:
@@ -472,15 +474,17 @@ def sweep(servers: Iterable[int]) -> tuple[int, int]:
     queued): apply every pending step on ``servers`` (those that answered), and revoke every
     retiring credential past its grace. Returns how many steps were tried and how many expired.
 
-    A step whose queued retry is still ahead is tried too: applying is safe to repeat."""
+    A step whose queued retry is still ahead is tried too: applying is safe to repeat. A try
+    that fails queues nothing: its retries are queued already, or lost and tried again by the
+    next sweep."""
     pending = list(
         Credential.objects.filter(pending=True, database__server__in=list(servers))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     for pk in pending:
-        with suppress(Exception):  # logged and queued again by apply; the sweep goes on
-            apply(pk)
+        with suppress(Exception):  # logged and counted by apply; the sweep goes on
+            apply(pk, queue=False)
     return len(pending), _expire()
 
 

@@ -458,6 +458,30 @@ def test_the_periodic_check_completes_a_pending_step_whose_task_was_lost(
     assert authenticates(database, new.username, new.password)
 
 
+def test_the_sweep_s_tries_start_no_second_chain_of_retries(
+    on_server, endpoint, any_server, app, owner
+):
+    """A server that keeps refusing (here: down) is tried by every sweep, but the retries stay
+    one chain: the sweep's own failures queue nothing."""
+    database = on_server()
+    connection = connect(owner, app, database)
+    retries = DBTaskResult.objects.filter(task_path__endswith="retry_credential")
+    with server_down(endpoint, any_server):
+        (new,) = rotation.rotate(owner, _with_sides(connection)).created
+        assert retries.count() == 1
+        for _ in range(3):
+            assert rotation.sweep([any_server.pk]) == (1, 0)
+        assert retries.count() == 1
+        assert fresh(new).attempts == 4
+        assert fresh(new).pending
+
+    rotation.sweep([any_server.pk])
+
+    assert not fresh(new).pending
+    assert retries.count() == 1
+    assert authenticates(database, new.username, new.password)
+
+
 def test_the_periodic_check_revokes_an_old_credential_past_its_grace(rotated):
     database, _, old, new, _, _ = rotated
     DBTaskResult.objects.all().delete()  # the expiry task is lost
