@@ -112,6 +112,22 @@ def own_credential(connection: Connection) -> Credential:
     return Connection.objects.select_related("credential").get(pk=connection.pk).credential
 
 
+def written_then_read_only(
+    owner, app: Application, make_application, database: Database, sessions: list[Session]
+) -> tuple[Connection, Session, Session]:
+    """``app`` connected and one row written as it; then Reporting connected read-only. Returns
+    Reporting's connection, and a session as each one's own credential."""
+    connect(owner, app, database)
+    writer = as_application(app, database)
+    sessions.append(writer)
+    writer.write()
+    reporting = make_application(name="Reporting", slug="reporting")
+    connection = connect(owner, reporting, database, read_only=True)
+    reader = as_application(reporting, database)
+    sessions.append(reader)
+    return connection, writer, reader
+
+
 class TestACredentialPerConnection:
     def test_the_variables_hold_the_connection_s_own_user_which_works(
         self, on_server, app, owner, sessions
@@ -149,16 +165,10 @@ class TestACredentialPerConnection:
         self, on_server, app, make_application, owner, sessions
     ):
         database = on_server()
-        connect(owner, app, database)
-        writer = as_application(app, database)
-        sessions.append(writer)
-        writer.write()
-        reporting = make_application(name="Reporting", slug="reporting")
-        connection = connect(owner, reporting, database, read_only=True)
-        credential = own_credential(connection)
-        assert credential.read_only
-        reader = as_application(reporting, database)
-        sessions.append(reader)
+        connection, _, reader = written_then_read_only(
+            owner, app, make_application, database, sessions
+        )
+        assert own_credential(connection).read_only
         assert reader.read() == 1
         with pytest.raises(Refused):
             reader.write()
@@ -684,28 +694,14 @@ class TestPostgreSQLRoles:
             f'REVOKE "{name}_owner" FROM "{name}_rw"',
             f'CREATE ROLE "{name}_ro" NOLOGIN',
         )
-        connect(owner, app, database)
-        writer = as_application(app, database)
-        sessions.append(writer)
-        writer.write()
-        reporting = make_application(name="Reporting", slug="reporting")
-        connect(owner, reporting, database, read_only=True)
-        reader = as_application(reporting, database)
-        sessions.append(reader)
+        *_, reader = written_then_read_only(owner, app, make_application, database, sessions)
         assert reader.read() == 1
 
     def test_read_only_cannot_write_even_with_read_only_transactions_turned_off(
         self, postgresql_database, app, make_application, owner, sessions
     ):
         database = postgresql_database
-        connect(owner, app, database)
-        writer = as_application(app, database)
-        sessions.append(writer)
-        writer.write()
-        reporting = make_application(name="Reporting", slug="reporting")
-        connect(owner, reporting, database, read_only=True)
-        reader = as_application(reporting, database)
-        sessions.append(reader)
+        _, writer, reader = written_then_read_only(owner, app, make_application, database, sessions)
         reader.handle.execute("SET default_transaction_read_only = off")
         for statement in (
             "INSERT INTO notes VALUES ('y')",
