@@ -175,6 +175,14 @@ else:
     # A kept connection is checked before a request reuses it, so a restarted server costs
     # one reconnection, not an error.
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = _conn_max_age > 0
+# Django binds parameters in the client, so PostgreSQL plans each query anew. The deploy API's
+# token lookup binds on the server and is prepared once per connection (after psycopg's
+# default of 5 runs); the dashboard's other queries never are. Off (Django's default) for a
+# pooler that cannot keep prepared statements, such as PgBouncer before 1.21 in transaction mode.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if _bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
 # Resolved environments are cached per version, encrypted (connections.environment). Each
 # process has its own cache by default; a shared one (redis://…) spares each resolving again.
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}

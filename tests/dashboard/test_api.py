@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.cache.backends import locmem
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -319,6 +320,20 @@ def _team(owner, shop, make_application, make_database, *, size: int) -> None:
         other = make_application(slug=f"other-{number}")
         linking.connect(owner, other, database, linking.proposed_keys())
         Variable.objects.create(application=other, key="KEY", value="{{ api.KEY }}")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_on_postgresql_the_token_lookup_is_planned_once_per_connection(client, shop, secret):
+    # psycopg prepares a statement on its sixth run on a connection; Django's own queries, bound
+    # in the client, never are.
+    for _ in range(7):
+        assert _get(client, shop, secret).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [statement for (statement,) in cursor.fetchall()]
+    assert len(prepared) == 1, prepared
+    assert "connections_deploytoken" in prepared[0]
+    assert "k.digest = $1" in prepared[0]
 
 
 @pytest.mark.parametrize("size", [1, 30])

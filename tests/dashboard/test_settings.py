@@ -200,3 +200,35 @@ def test_a_bad_pool_size_is_named(env, message):
     result = _database_settings(**env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def _prepare_threshold(url: str, **env: str) -> subprocess.CompletedProcess[str]:
+    code = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default'].get('OPTIONS', {}).get('prepare_threshold', '-'))"
+    )
+    return _manage(
+        "shell", "--no-imports", "-c", code, **{**PRODUCTION, "DATABASE_URL": url, **env}
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "env", "threshold"),
+    [
+        ("postgres://u@127.0.0.1:5432/x", {}, "5"),
+        ("postgres://u@127.0.0.1:5432/x", {"DATABASE_POOL": "false"}, "5"),
+        ("postgres://u@127.0.0.1:5432/x", {"DATABASE_PREPARED_STATEMENTS": "false"}, "None"),
+        ("sqlite:///x.sqlite3", {}, "-"),
+    ],
+)
+def test_prepared_statements_are_on_for_postgresql_unless_turned_off(url, env, threshold):
+    result = _prepare_threshold(url, **env)
+    assert result.stdout.strip() == threshold, result.stderr
+
+
+def test_a_bad_prepared_statements_switch_is_named():
+    result = _prepare_threshold(
+        "postgres://u@127.0.0.1:5432/x", DATABASE_PREPARED_STATEMENTS="maybe"
+    )
+    assert result.returncode != 0
+    assert "DATABASE_PREPARED_STATEMENTS must be true or false" in result.stderr
