@@ -12,6 +12,8 @@ def test_the_benchmarks_team_is_what_it_claims_and_served(db, client):
     built = build_team("bench", 3)
     assert Application.objects.filter(team=built.team).count() == 3
     assert Variable.objects.filter(application__team=built.team).count() == 3 * 20
+    assert built.database.connections.count() == 3
+    assert not built.spare.connections.exists()
     slug, secret = built.applications[0]
     url = f"/api/applications/bench/{slug}/environment"
     response = client.get(url, HTTP_AUTHORIZATION=f"Bearer {secret}")

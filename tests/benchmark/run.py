@@ -239,6 +239,7 @@ def _benchmark(args: argparse.Namespace) -> None:
     environment = [_api(slug, app, secret) for app, secret in team.applications]
     fleet_environment = [_api(fleet.team.slug, app, secret) for app, secret in fleet.applications]
     overview = [(f"/t/{slug}/databases/{team.database.slug}/", cookie)]
+    empty_overview = [(f"/t/{slug}/databases/{team.spare.slug}/", cookie)]
     settings = [(f"/t/{slug}/apps/{app}/settings/", cookie) for app, _ in team.applications]
 
     server = Server.start()
@@ -252,6 +253,7 @@ def _benchmark(args: argparse.Namespace) -> None:
         ]
         server.expect(conditional[0], 304)
         server.expect(overview[0], 200)
+        server.expect(empty_overview[0], 200)
         server.expect(settings[0], 200)
         n = args.connections
         connected = f"{args.applications} connections"
@@ -259,6 +261,7 @@ def _benchmark(args: argparse.Namespace) -> None:
             _steady(server, "env API 200 (20 variables)", environment, n, args),
             _steady(server, "env API 304 (If-None-Match)", conditional, n, args),
             _steady(server, f"database Overview ({connected})", overview, n, args),
+            _steady(server, "database Overview (none connected)", empty_overview, n, args),
             _steady(server, "application Settings (20 variables)", settings, n, args),
             _steady(server, "env API 200, 64 connections", environment, 64, args),
             _herd(server, fleet_environment, fleet.rotate_password, args),

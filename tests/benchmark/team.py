@@ -20,6 +20,7 @@ class BuiltTeam:
     team: Team
     owner: AbstractBaseUser
     database: Database
+    spare: Database  # nothing connects to it: what its Overview costs without rows
     # (application slug, deploy token secret), in creation order.
     applications: list[tuple[str, str]] = field(default_factory=list)
 
@@ -70,7 +71,8 @@ def _application_variables(slug: str, neighbours: tuple[str, str], database: str
 
 
 def build_team(slug: str, size: int, *, typed_variables: bool = True) -> BuiltTeam:
-    """A team with one PostgreSQL database that ``size`` applications connect to.
+    """A team with one PostgreSQL database that ``size`` applications connect to, and a spare
+    one that none does.
 
     Each application gets the six linked variables of its connection, a deploy token and, with
     ``typed_variables``, fourteen typed variables (twenty in all), four of them references.
@@ -82,22 +84,18 @@ def build_team(slug: str, size: int, *, typed_variables: bool = True) -> BuiltTe
     )
     Membership.objects.create(team=team, user=owner, role=Role.OWNER)
 
-    database = provisioning.create_database(
-        owner,
-        _submit(
-            DatabaseForm,
-            {
-                "name": "Main PostgreSQL",
-                "slug": "main-db",
-                "engine": "postgresql",
-                "version": "16",
-                "region": region.pk,
-                "resource_model": "shared",
-            },
-            team,
-        ),
+    def new_database(name: str, slug: str) -> Database:
+        fields = {"engine": "postgresql", "version": "16", "resource_model": "shared"}
+        data = {"name": name, "slug": slug, "region": region.pk, **fields}
+        return provisioning.create_database(owner, _submit(DatabaseForm, data, team))
+
+    built = BuiltTeam(
+        team=team,
+        owner=owner,
+        database=new_database("Main PostgreSQL", "main-db"),
+        spare=new_database("Spare PostgreSQL", "spare-db"),
     )
-    built = BuiltTeam(team=team, owner=owner, database=database)
+    database = built.database
 
     members: list[Application] = []
     for number in range(1, size + 1):
