@@ -12,7 +12,7 @@ import psycopg
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
+from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
 from django.db.models.expressions import Col
 from django.utils import timezone
@@ -135,16 +135,15 @@ def _prepared_cursor() -> CursorWrapper:
     Django binds parameters in the client, so PostgreSQL parses and plans every query anew;
     for this three-table join the planning costs more than the lookup. A cursor that binds on
     the server lets psycopg prepare the statement once the connection's ``prepare_threshold``
-    allows it (``DATABASE_PREPARED_STATEMENTS``); Django's own cursors never prepare. It goes
-    through Django's wrapper, so errors, execute wrappers and query logging behave as usual.
+    allows it (``DATABASE_PREPARED_STATEMENTS``); Django's own cursors never prepare. It sits in
+    the wrapper Django made, after Django's checks of the connection, so errors, execute
+    wrappers and query logging behave as for any query.
     """
-    if connection.vendor != "postgresql":
-        return connection.cursor()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    raw = psycopg.Cursor(connection.connection)
-    wrapper = CursorDebugWrapper if connection.queries_logged else CursorWrapper
-    return wrapper(raw, connection)
+    cursor = connection.cursor()
+    if connection.vendor == "postgresql":
+        cursor.cursor.close()
+        cursor.cursor = psycopg.Cursor(connection.connection)
+    return cursor
 
 
 def _find(digest: str) -> DeployToken | None:
