@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import psycopg
 from django.contrib.auth.models import User
-from django.db import connection, transaction
+from django.db import NotSupportedError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Model
@@ -129,29 +129,52 @@ def _select_token() -> tuple[str, list[_Selected], list[tuple[Col, list[Converte
     return sql, selected, converters
 
 
-def _prepared_cursor() -> CursorWrapper:
-    """A cursor for the token query that PostgreSQL plans once per connection, not per call.
+def _server_bound_cursor() -> CursorWrapper:
+    """Django's cursor, binding its parameters on the server, so the statement can be prepared.
 
     Django binds parameters in the client, so PostgreSQL parses and plans every query anew;
-    for this three-table join the planning costs more than the lookup. A cursor that binds on
-    the server lets psycopg prepare the statement once the connection's ``prepare_threshold``
-    allows it (``DATABASE_PREPARED_STATEMENTS``); Django's own cursors never prepare. It sits in
-    the wrapper Django made, after Django's checks of the connection, so errors, execute
-    wrappers and query logging behave as for any query.
+    for the token query the planning costs more than the lookup. Bound on the server, psycopg
+    prepares it on its sixth run on a connection (``prepare_threshold``, which
+    ``DATABASE_PREPARED_STATEMENTS`` sets); Django's own cursors never prepare. Django still
+    checks the connection and makes the cursor (its wrapper, error translation, execute wrappers,
+    query logging, timezone), only from another class; the log shows the query with ``$1``.
     """
-    cursor = connection.cursor()
-    if connection.vendor == "postgresql":
-        cursor.cursor.close()
-        cursor.cursor = psycopg.Cursor(connection.connection)
-    return cursor
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    # Django's checks first: they may replace a kept connection the server dropped.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    server = connection.connection
+    client_binding = server.cursor_factory
+    server.cursor_factory = psycopg.Cursor
+    try:
+        return connection.cursor()
+    finally:
+        server.cursor_factory = client_binding
+
+
+def _token_row(sql: str, digest: str) -> tuple[Any, ...] | None:
+    with _server_bound_cursor() as cursor:
+        cursor.execute(sql, [digest])
+        return cursor.fetchone()
 
 
 def _find(digest: str) -> DeployToken | None:
     """The token with ``digest``, its application and team loaded (their other fields deferred)."""
     sql, selected, converters = _select_token()
-    with _prepared_cursor() as cursor:
-        cursor.execute(sql, [digest])
-        row = cursor.fetchone()
+    try:
+        row = _token_row(sql, digest)
+    except NotSupportedError as error:
+        # A migration (by another process) changed a column the statement reads: PostgreSQL
+        # refuses the prepared copy ("cached plan must not change result type"). Outside a
+        # transaction, drop this connection's prepared statements (psycopg notices and forgets
+        # them too) and ask again; in one, the rollback that follows drops them.
+        stale = isinstance(error.__cause__, psycopg.errors.FeatureNotSupported)
+        if not stale or connection.in_atomic_block:
+            raise
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        row = _token_row(sql, digest)
     if row is None:
         return None
     values = []

@@ -5,6 +5,7 @@ import json
 import time
 from types import SimpleNamespace
 
+import psycopg
 import pytest
 from django.core.cache.backends import locmem
 from django.db import connection
@@ -322,18 +323,60 @@ def _team(owner, shop, make_application, make_database, *, size: int) -> None:
         Variable.objects.create(application=other, key="KEY", value="{{ api.KEY }}")
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+# On PostgreSQL the token lookup is prepared once per connection (DATABASE_PREPARED_STATEMENTS).
+prepared = pytest.mark.skipif(
+    connection.vendor != "postgresql"
+    or connection.settings_dict["OPTIONS"].get("prepare_threshold") is None,
+    reason="PostgreSQL's prepared statements, turned on",
+)
+
+
+def _prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [statement for (statement,) in cursor.fetchall()]
+
+
+@prepared
 def test_on_postgresql_the_token_lookup_is_planned_once_per_connection(client, shop, secret):
     # psycopg prepares a statement on its sixth run on a connection; Django's own queries, bound
     # in the client, never are.
     for _ in range(7):
         assert _get(client, shop, secret).status_code == 200
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT statement FROM pg_prepared_statements")
-        prepared = [statement for (statement,) in cursor.fetchall()]
+    prepared = _prepared_statements()
     assert len(prepared) == 1, prepared
     assert "connections_deploytoken" in prepared[0]
     assert "k.digest = $1" in prepared[0]
+
+
+@prepared
+@pytest.mark.django_db(transaction=True)  # the API call runs outside a transaction, as served
+def test_a_migration_under_the_prepared_token_lookup_fails_no_call(client, shop, secret):
+    for _ in range(7):
+        assert _get(client, shop, secret).status_code == 200
+    assert _prepared_statements()
+    migration = psycopg.connect(**{**connection.get_connection_params(), "autocommit": True})
+    try:
+        # Another process migrates a column the lookup reads: PostgreSQL refuses the prepared
+        # statement from now on ("cached plan must not change result type").
+        migration.execute("ALTER TABLE connections_team ALTER COLUMN name TYPE varchar(150)")
+        assert [_get(client, shop, secret).status_code for _ in range(8)] == [200] * 8
+        assert len(_prepared_statements()) == 1  # prepared again, from the new columns
+    finally:
+        migration.execute("ALTER TABLE connections_team ALTER COLUMN name TYPE varchar(100)")
+        migration.close()
+        with connection.cursor() as cursor:  # the later tests' connection prepares anew
+            cursor.execute("DEALLOCATE ALL")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own cursors")
+def test_the_token_lookup_reads_times_as_the_orm_does(settings, issued):
+    token, secret = issued
+    settings.USE_TZ = False  # Django gives the cursor a timezone of its own when they differ
+    found = tokens.authenticate(f"Bearer {secret}")
+    assert found is not None
+    assert found.created_at == DeployToken.objects.get(pk=token.pk).created_at
+    assert found.created_at.tzinfo is None
 
 
 @pytest.mark.parametrize("size", [1, 30])
