@@ -178,7 +178,8 @@ else:
 # Django binds parameters in the client, so PostgreSQL plans each query anew. The deploy API's
 # token lookup binds on the server and is prepared once per connection (after psycopg's
 # default of 5 runs); the dashboard's other queries never are. Off (Django's default) for a
-# pooler that cannot keep prepared statements, such as PgBouncer before 1.21 in transaction mode.
+# transaction-mode pooler that cannot keep prepared statements (PgBouncer before 1.22, or
+# without max_prepared_statements).
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
         5 if _bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
