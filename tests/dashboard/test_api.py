@@ -343,10 +343,10 @@ def test_on_postgresql_the_token_lookup_is_planned_once_per_connection(client, s
     # in the client, never are.
     for _ in range(7):
         assert _get(client, shop, secret).status_code == 200
-    prepared = _prepared_statements()
-    assert len(prepared) == 1, prepared
-    assert "connections_deploytoken" in prepared[0]
-    assert "k.digest = $1" in prepared[0]
+    statements = _prepared_statements()
+    assert len(statements) == 1, statements
+    assert "connections_deploytoken" in statements[0]
+    assert "k.digest = $1" in statements[0]
 
 
 @prepared
